@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Every message type on the wire, with its protobuf-c descriptor and the
+ * largest data segment it may carry.  The frame decoder rejects any type not
+ * in bs_msg_types[] (common/msg_types.c).
+ *
+ * Ranges: 1-99 generic, 100-199 mon, 200-299 osd and client I/O,
+ * 300-399 osd-to-osd, 400-499 mirror.  Numbers are a wire format: never
+ * reuse one.
+ */
+#ifndef BS_MSG_TYPES_H
+#define BS_MSG_TYPES_H
+
+#include <stdint.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+enum bs_msg_type {
+	BS_MSG_PING = 1,		/* Ping -> Ping (echo) */
+	BS_MSG_ERROR = 2,		/* ErrorReply, any request may get it */
+
+	/* 100-199: mon, filled in by mon/ (see common/proto/mon.proto) */
+};
+
+struct bs_msg_type_info {
+	uint16_t type;
+	const char *name;
+	const ProtobufCMessageDescriptor *desc;	/* body schema */
+	uint32_t max_data;			/* 0: no data segment */
+};
+
+/* Look up @type; NULL when it is not a known type. */
+const struct bs_msg_type_info *bs_msg_type_find(uint16_t type);
+
+#endif /* BS_MSG_TYPES_H */
