@@ -9,8 +9,8 @@
 
 #include "bs/error.h"
 
-static int vset(struct bs_error *err, int code, bool add_errno,
-		const char *fmt, va_list ap)
+static int BS_PRINTF(4, 0) vset(struct bs_error *err, int code,
+				  bool add_errno, const char *fmt, va_list ap)
 {
 	int n;
 
