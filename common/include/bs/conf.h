@@ -25,14 +25,15 @@ enum bs_conf_type {
 	BS_CONF_SIZE,	/* uint64_t bytes, with K/M/G/T suffixes */
 	BS_CONF_MS,	/* uint64_t milliseconds, with ms/s/m/h suffixes */
 	BS_CONF_BOOL,	/* bool */
-	BS_CONF_ADDR,	/* char *, "HOST:PORT", checked */
+	BS_CONF_ADDR,	/* char *, "HOST:PORT" or "[V6]:PORT", checked */
 };
 
 struct bs_conf_key {
 	const char *name;
 	enum bs_conf_type type;
 	const char *def;	/* default as text; NULL: none (STR -> NULL) */
-	uint64_t min, max;	/* bounds for numbers; max 0 = unbounded */
+	uint64_t min, max;	/* bounds for numbers; max 0 = unbounded;
+				 * ADDR: port bounds, 1..65535 if max is 0 */
 	size_t offset;		/* offsetof() in the target struct */
 	const char *help;	/* one line, for --help-config and docs */
 };
@@ -40,10 +41,16 @@ struct bs_conf_key {
 /* A parsed INI file: sections of key = value lines, with line numbers. */
 struct bs_conf;
 
-/* Parse @path.  Syntax errors name the file and line. */
+/*
+ * Parse @path.  Syntax errors name the file and line; an unreadable file
+ * gives "cannot open 'PATH': <strerror>" and its -errno.  Files over 1 MiB
+ * (-EFBIG), lines over 4096 bytes, NUL bytes, repeated sections and keys
+ * are errors (-EINVAL).  On success the caller owns *@out (bs_conf_free());
+ * on failure *@out is NULL.
+ */
 int bs_conf_load(struct bs_conf **out, const char *path,
 		 struct bs_error *err);
-/* Parse @text; @name stands for the file name in messages. */
+/* Parse @text (copied); @name stands for the file name in messages. */
 int bs_conf_load_string(struct bs_conf **out, const char *name,
 			const char *text, struct bs_error *err);
 void bs_conf_free(struct bs_conf **conf);
@@ -79,6 +86,11 @@ const char *bs_conf_get(const struct bs_conf *conf, const char *section,
  * "mon.0", NULL }; sections absent from the file are skipped).  Every key
  * of those sections must be in @table and parse within bounds.  @conf may
  * be NULL (defaults only).  Returns 0 or -EINVAL with @err set.
+ *
+ * The STR/ADDR fields of @obj must be NULL or hold strings from an earlier
+ * apply/set: they are freed before being replaced.  So zero @obj first,
+ * and bs_conf_release() it afterwards, also after a failure (it may then
+ * hold a mix of defaults and file values).
  */
 int bs_conf_apply(const struct bs_conf *conf, const struct bs_conf_key *table,
 		  size_t n, const char *const *sections, void *obj,
@@ -86,7 +98,9 @@ int bs_conf_apply(const struct bs_conf *conf, const struct bs_conf_key *table,
 
 /*
  * Set @key to @value in @obj, as "--key value" on the command line
- * (also accepts "key-with-dashes").  -ENOENT for a key not in @table.
+ * (also accepts "key-with-dashes" and a leading "--").  -ENOENT for a key
+ * not in @table, -EINVAL for a bad value; messages name the option as
+ * "'--key-name'".  A NULL @value means "true" for a BOOL key.
  */
 int bs_conf_set(const struct bs_conf_key *table, size_t n, void *obj,
 		const char *key, const char *value, struct bs_error *err);
