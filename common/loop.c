@@ -229,6 +229,11 @@ void bs_loop_free(struct bs_loop **pl)
 	*pl = NULL;
 }
 
+bool bs_loop_in_turn(const struct bs_loop *loop)
+{
+	return loop->in_turn;
+}
+
 bool bs_loop_is_current_thread(struct bs_loop *loop)
 {
 	return pthread_equal(loop->owner, pthread_self());
@@ -405,7 +410,7 @@ int bs_loop_poll(struct bs_loop *loop)
 
 	loop->owner = pthread_self();
 	if (loop->event_fd != -1)
-		eventfd_read(loop->event_fd, &v);	/* drain; EAGAIN is fine */
+		eventfd_read(loop->event_fd, &v);	/* EAGAIN is fine */
 	loop->in_turn = true;
 	flush_submit(loop);
 	n = reap(loop);

@@ -19,8 +19,12 @@
 #ifndef BS_FRAME_H
 #define BS_FRAME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
+
+#include <protobuf-c/protobuf-c.h>
 
 #include "bs/error.h"
 
@@ -67,5 +71,76 @@ int bs_frame_header_decode(const uint8_t *in, struct bs_frame_header *h,
  */
 int bs_frame_payload_check(const struct bs_frame_header *h, const void *msg,
 			   const void *data, struct bs_error *err);
+
+/* A decoded incoming message.  Whoever is handed one frees it. */
+struct bs_msg {
+	struct bs_frame_header hdr;	/* type, flags, req_id, lengths */
+	ProtobufCMessage *body;		/* unpacked with the type's schema */
+	uint8_t *data;			/* hdr.data_len bytes, or NULL */
+};
+
+/* Free @msg, its body and its data (one allocation with @msg); NULL ok. */
+void bs_msg_free(struct bs_msg *msg);
+
+/*
+ * Encoding.  bs_frame_encoded_size() is the size of the header plus the
+ * packed @body (NULL: an empty body).  bs_frame_encode() writes exactly
+ * that many bytes to @out: the header (crcs over the body and the data
+ * segment gathered from @data) and the packed body.  The data itself is
+ * not copied; it follows on the wire.  Returns the byte count, or -EINVAL
+ * (unknown type, @body of another schema), -EMSGSIZE (body or data too big).
+ */
+size_t bs_frame_encoded_size(const ProtobufCMessage *body);
+int bs_frame_encode(uint8_t *out, uint16_t type, uint16_t flags,
+		    uint64_t req_id, const ProtobufCMessage *body,
+		    const struct iovec *data, unsigned ndata);
+
+/*
+ * Incremental decoder: bytes in, messages out, for the messenger and the
+ * fuzzer alike.  Feed it whatever arrived; it keeps partial frames.
+ * Invariant: in BS_FP_MSG/BS_FP_DATA, msg is allocated with room for
+ * hdr.data_len bytes of data and @have counts bytes of the current part.
+ */
+enum bs_frame_parse_state {
+	BS_FP_HEADER,
+	BS_FP_MSG,
+	BS_FP_DATA,
+	BS_FP_ERROR,		/* a bad frame was seen: give up the stream */
+};
+
+struct bs_frame_parser {
+	enum bs_frame_parse_state state;
+	size_t have;
+	uint8_t hbuf[BS_FRAME_HEADER_SIZE];
+	struct bs_frame_header hdr;
+	const struct bs_msg_type_info *info;
+	uint8_t *scratch;		/* body bytes that arrived in pieces */
+	size_t scratch_cap;
+	struct bs_msg *msg;		/* being filled */
+};
+
+void bs_frame_parser_init(struct bs_frame_parser *p);
+/* Free the partial frame, if any; @p may be initialised again. */
+void bs_frame_parser_release(struct bs_frame_parser *p);
+
+/*
+ * Consume bytes from @in (@len of them) up to the end of at most one frame.
+ * Sets *used to the bytes consumed and *out to a complete message (owned by
+ * the caller) or NULL.  Returns 0, or a negative errno with the reason in
+ * @err for a bad frame (-EBADMSG, -EMSGSIZE, -EPROTO); after an error the
+ * parser stays in BS_FP_ERROR and the stream must be dropped.
+ */
+int bs_frame_parse(struct bs_frame_parser *p, const uint8_t *in, size_t len,
+		   size_t *used, struct bs_msg **out, struct bs_error *err);
+
+/*
+ * Zero-copy path for big data segments: while the parser waits for data,
+ * bs_frame_parser_direct() returns how many data bytes are still missing
+ * and where they go (*dst), else 0.  After writing n (<= that) bytes there,
+ * call bs_frame_parser_direct_done(), which completes like bs_frame_parse().
+ */
+size_t bs_frame_parser_direct(struct bs_frame_parser *p, uint8_t **dst);
+int bs_frame_parser_direct_done(struct bs_frame_parser *p, size_t n,
+				struct bs_msg **out, struct bs_error *err);
 
 #endif /* BS_FRAME_H */

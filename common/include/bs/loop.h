@@ -77,6 +77,13 @@ int bs_loop_run_once(struct bs_loop *loop, int timeout_ms);
 int bs_loop_eventfd(struct bs_loop *loop);
 int bs_loop_poll(struct bs_loop *loop);
 
+/*
+ * Is the loop inside bs_loop_run_once()/bs_loop_poll() (i.e. is the caller
+ * a callback)?  Code that must drive the loop itself, such as a blocking
+ * shutdown, checks this to never re-enter it.
+ */
+bool bs_loop_in_turn(const struct bs_loop *loop);
+
 /* Is the caller on the loop's own thread? (for BS_ASSERT_LOOP_THREAD) */
 bool bs_loop_is_current_thread(struct bs_loop *loop);
 

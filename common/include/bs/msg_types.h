@@ -20,6 +20,16 @@ enum bs_msg_type {
 	BS_MSG_ERROR = 2,		/* ErrorReply, any request may get it */
 
 	/* 100-199: mon, filled in by mon/ (see common/proto/mon.proto) */
+	BS_MSG_MON_COMMAND = 100,	/* MonCommand -> MON_COMMAND_REPLY */
+	BS_MSG_MON_COMMAND_REPLY = 101,	/* MonCommandReply */
+	BS_MSG_MON_GET_MAP = 102,	/* GetMap -> MON_MAP */
+	BS_MSG_MON_MAP = 103,		/* ClusterMap; also pushed one-way */
+	BS_MSG_MON_SUBSCRIBE = 104,	/* Subscribe -> MON_SUBSCRIBE_REPLY */
+	BS_MSG_MON_SUBSCRIBE_REPLY = 105, /* SubscribeReply */
+	BS_MSG_MON_VOLUME_QUERY = 106,	/* VolumeQuery -> MON_VOLUME_LIST */
+	BS_MSG_MON_VOLUME_LIST = 107,	/* VolumeList */
+	BS_MSG_MON_STATUS = 108,	/* MonStatusRequest -> MON_STATUS_REPLY */
+	BS_MSG_MON_STATUS_REPLY = 109,	/* MonStatus */
 };
 
 struct bs_msg_type_info {

@@ -24,14 +24,7 @@
 struct bs_msgr;
 struct bs_conn;
 
-/* A decoded incoming message.  Whoever is handed one frees it. */
-struct bs_msg {
-	struct bs_frame_header hdr;	/* type, flags, req_id, lengths */
-	ProtobufCMessage *body;		/* unpacked with the type's schema */
-	uint8_t *data;			/* hdr.data_len bytes, or NULL */
-};
-
-void bs_msg_free(struct bs_msg *msg);
+/* struct bs_msg and bs_msg_free() are in bs/frame.h. */
 
 struct bs_msgr_ops {
 	/*

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The table of every message type on the wire: number, name, protobuf-c
+ * schema and largest data segment.  The frame decoder rejects any type that
+ * is not here.  Add one line per new type, indexed by its number.
+ */
+#include <stddef.h>
+
+#include "bs/compiler.h"
+#include "bs/frame.h"
+#include "bs/msg_types.h"
+#include "proto/mon.pb-c.h"
+#include "proto/msg.pb-c.h"
+
+#define T(num, nm, d, maxd) \
+	[num] = { .type = num, .name = nm, .desc = d, .max_data = maxd }
+
+/* clang-format off */
+static const struct bs_msg_type_info bs_msg_types[] = {
+	T(BS_MSG_PING, "ping", &bs__ping__descriptor, 16u << 20),
+	T(BS_MSG_ERROR, "error", &bs__error_reply__descriptor, 0),
+	T(BS_MSG_MON_COMMAND, "mon_command", &bs__mon_command__descriptor, 0),
+	T(BS_MSG_MON_COMMAND_REPLY, "mon_command_reply",
+	  &bs__mon_command_reply__descriptor, 0),
+	T(BS_MSG_MON_GET_MAP, "mon_get_map", &bs__get_map__descriptor, 0),
+	T(BS_MSG_MON_MAP, "mon_map", &bs__cluster_map__descriptor, 0),
+	T(BS_MSG_MON_SUBSCRIBE, "mon_subscribe", &bs__subscribe__descriptor, 0),
+	T(BS_MSG_MON_SUBSCRIBE_REPLY, "mon_subscribe_reply",
+	  &bs__subscribe_reply__descriptor, 0),
+	T(BS_MSG_MON_VOLUME_QUERY, "mon_volume_query",
+	  &bs__volume_query__descriptor, 0),
+	T(BS_MSG_MON_VOLUME_LIST, "mon_volume_list",
+	  &bs__volume_list__descriptor, 0),
+	T(BS_MSG_MON_STATUS, "mon_status", &bs__mon_status_request__descriptor,
+	  0),
+	T(BS_MSG_MON_STATUS_REPLY, "mon_status_reply",
+	  &bs__mon_status__descriptor, 0),
+};
+/* clang-format on */
+
+#undef T
+
+const struct bs_msg_type_info *bs_msg_type_find(uint16_t type)
+{
+	if (type >= ARRAY_SIZE(bs_msg_types) || !bs_msg_types[type].name)
+		return NULL;
+	return &bs_msg_types[type];
+}
