@@ -11,6 +11,7 @@
 #include "bs/msg_types.h"
 #include "proto/mon.pb-c.h"
 #include "proto/msg.pb-c.h"
+#include "proto/osd.pb-c.h"
 
 #define T(num, nm, d, maxd) \
 	[num] = { .type = num, .name = nm, .desc = d, .max_data = maxd }
@@ -35,6 +36,18 @@ static const struct bs_msg_type_info bs_msg_types[] = {
 	  0),
 	T(BS_MSG_MON_STATUS_REPLY, "mon_status_reply",
 	  &bs__mon_status__descriptor, 0),
+	T(BS_MSG_OSD_OP, "osd_op", &bs__osd_op__descriptor, 64u << 20),
+	T(BS_MSG_OSD_PG_LIST, "osd_pg_list", &bs__pg_list__descriptor, 0),
+	T(BS_MSG_OSD_STATFS, "osd_statfs", &bs__osd_statfs__descriptor, 0),
+	T(BS_MSG_OSD_OP_REPLY, "osd_op_reply", &bs__osd_op_reply__descriptor,
+	  64u << 20),
+	T(BS_MSG_OSD_PG_LIST_REPLY, "osd_pg_list_reply",
+	  &bs__pg_list_reply__descriptor, 0),
+	T(BS_MSG_OSD_STATFS_REPLY, "osd_statfs_reply",
+	  &bs__osd_statfs_reply__descriptor, 0),
+	T(BS_MSG_REP_OP, "rep_op", &bs__rep_op__descriptor, 64u << 20),
+	T(BS_MSG_REP_OP_REPLY, "rep_op_reply", &bs__rep_op_reply__descriptor,
+	  0),
 };
 /* clang-format on */
 

@@ -30,6 +30,18 @@ enum bs_msg_type {
 	BS_MSG_MON_VOLUME_LIST = 107,	/* VolumeList */
 	BS_MSG_MON_STATUS = 108,	/* MonStatusRequest -> MON_STATUS_REPLY */
 	BS_MSG_MON_STATUS_REPLY = 109,	/* MonStatus */
+
+	/* 200-299: client I/O to OSDs (see common/proto/osd.proto) */
+	BS_MSG_OSD_OP = 200,		/* OsdOp -> OSD_OP_REPLY */
+	BS_MSG_OSD_PG_LIST = 201,	/* PgList -> OSD_PG_LIST_REPLY */
+	BS_MSG_OSD_STATFS = 202,	/* OsdStatfs -> OSD_STATFS_REPLY */
+	BS_MSG_OSD_OP_REPLY = 250,	/* OsdOpReply (+ read data) */
+	BS_MSG_OSD_PG_LIST_REPLY = 251,	/* PgListReply */
+	BS_MSG_OSD_STATFS_REPLY = 252,	/* OsdStatfsReply */
+
+	/* 300-399: OSD to OSD */
+	BS_MSG_REP_OP = 300,		/* RepOp (+ write data) -> REP_OP_REPLY */
+	BS_MSG_REP_OP_REPLY = 350,	/* RepOpReply */
 };
 
 struct bs_msg_type_info {

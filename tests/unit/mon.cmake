@@ -1,0 +1,8 @@
+# SPDX-License-Identifier: Apache-2.0
+# Unit tests of the mon: the pure state machine, and the fsm on libraft's
+# deterministic fixture.
+basalt_add_unit_test(test_mon_state
+	${CMAKE_SOURCE_DIR}/tests/unit/test_mon_state.c LIBS bs_mon_state)
+basalt_add_unit_test(test_mon_raft
+	${CMAKE_SOURCE_DIR}/tests/unit/test_mon_raft.c LIBS bs_mon_state)
+basalt_add_unit_test(test_monc ${CMAKE_SOURCE_DIR}/tests/unit/test_monc.c)
