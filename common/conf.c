@@ -875,19 +875,63 @@ static int set_default(const struct bs_conf_key *k, void *obj,
 	return 0;
 }
 
-int bs_conf_apply(const struct bs_conf *conf, const struct bs_conf_key *table,
-		  size_t n, const char *const *sections, void *obj,
-		  struct bs_error *err)
+/* The schema that declares @key for section @sec, or NULL. */
+static const struct bs_conf_schema *
+schema_for(const struct bs_conf_schema *schemas, size_t n, const char *sec,
+	   const char *key, const struct bs_conf_key **k)
 {
+	bool in_global = !strcmp(sec, "global");
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (in_global && !schemas[i].global)
+			continue;
+		*k = find_key(schemas[i].table, schemas[i].n, key);
+		if (*k)
+			return &schemas[i];
+	}
+	return NULL;
+}
+
+/* "unknown key" with a did-you-mean over every schema allowed there. */
+static int unknown_key(const struct bs_conf *conf, const char *sec,
+		       const struct conf_entry *e,
+		       const struct bs_conf_schema *schemas, size_t n,
+		       struct bs_error *err)
+{
+	bool in_global = !strcmp(sec, "global");
+	const struct bs_conf_key *k = NULL;
+	size_t i;
+
+	for (i = 0; i < n && !k; i++) {
+		if (in_global && !schemas[i].global)
+			continue;
+		k = suggest(schemas[i].table, schemas[i].n, e->key);
+	}
+	return bs_error_set(err, -EINVAL,
+			    "%s:%d: unknown key '%s' in section [%s]%s%s%s",
+			    conf->name, e->line, e->key, sec,
+			    k ? " (did you mean '" : "", k ? k->name : "",
+			    k ? "'?)" : "");
+}
+
+int bs_conf_apply_schemas(const struct bs_conf *conf,
+			  const struct bs_conf_schema *schemas, size_t n,
+			  const char *const *sections, struct bs_error *err)
+{
+	const struct bs_conf_schema *sc;
 	const struct bs_conf_key *k;
 	size_t i, j;
 	long s;
 	int ret;
 
 	for (i = 0; i < n; i++) {
-		ret = set_default(&table[i], obj, err);
-		if (ret)
-			return ret;
+		for (j = 0; j < schemas[i].n; j++) {
+			ret = set_default(&schemas[i].table[j], schemas[i].obj,
+					  err);
+			if (ret)
+				return ret;
+		}
 	}
 	for (i = 0; conf && sections && sections[i]; i++) {
 		const struct conf_section *sec;
@@ -899,18 +943,11 @@ int bs_conf_apply(const struct bs_conf *conf, const struct bs_conf_key *table,
 		for (j = sec->first; j < sec->first + sec->count; j++) {
 			const struct conf_entry *e = &conf->ents[j];
 
-			k = find_key(table, n, e->key);
-			if (!k) {
-				k = suggest(table, n, e->key);
-				return bs_error_set(err, -EINVAL,
-						    "%s:%d: unknown key '%s' in section [%s]%s%s%s",
-						    conf->name, e->line, e->key,
-						    sec->name,
-						    k ? " (did you mean '" : "",
-						    k ? k->name : "",
-						    k ? "'?)" : "");
-			}
-			ret = set_value(k, k->name, e->value, obj, err);
+			sc = schema_for(schemas, n, sec->name, e->key, &k);
+			if (!sc)
+				return unknown_key(conf, sec->name, e, schemas,
+						   n, err);
+			ret = set_value(k, k->name, e->value, sc->obj, err);
 			if (ret) {
 				bs_error_prefix(err, "%s:%d: ", conf->name,
 						e->line);
@@ -919,6 +956,17 @@ int bs_conf_apply(const struct bs_conf *conf, const struct bs_conf_key *table,
 		}
 	}
 	return 0;
+}
+
+int bs_conf_apply(const struct bs_conf *conf, const struct bs_conf_key *table,
+		  size_t n, const char *const *sections, void *obj,
+		  struct bs_error *err)
+{
+	const struct bs_conf_schema one = {
+		.table = table, .n = n, .obj = obj, .global = true,
+	};
+
+	return bs_conf_apply_schemas(conf, &one, 1, sections, err);
 }
 
 /* "--key-name" for table key "key_name", as the command line spells it. */

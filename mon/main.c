@@ -22,18 +22,6 @@
 
 /* clang-format off */
 const struct bs_conf_key mon_conf_keys[] = {
-	K(log_level, BS_CONF_STR, "notice", 0, 0,
-	  "err, warning, notice, info or debug"),
-	K(debug, BS_CONF_STR, NULL, 0, 0,
-	  "debug subsystems, e.g. \"mon,raft,msgr\" or \"all\""),
-	K(log_file, BS_CONF_STR, NULL, 0, 0,
-	  "log to this file instead of stderr"),
-	K(mon_host, BS_CONF_STR, NULL, 0, 0,
-	  "mon addresses for clients (HOST:PORT,...); mons use [mon.N]"),
-	K(mon_command_timeout, BS_CONF_MS, "5s", 100, 3600000,
-	  "how long a change may wait for a quorum before \"no quorum\""),
-	K(mon_election_timeout, BS_CONF_MS, "1000ms", 50, 60000,
-	  "raft election timeout; the heartbeat is a tenth of it"),
 	K(addr, BS_CONF_ADDR, NULL, 0, 0,
 	  "[mon.N] messenger address HOST:PORT (clients, OSDs, mons)"),
 	K(raft_addr, BS_CONF_ADDR, NULL, 0, 0,
@@ -134,32 +122,6 @@ static int setup_self(struct bs_error *err)
 	return 0;
 }
 
-static int setup_log(struct bs_error *err)
-{
-	int level, ret;
-
-	ret = bs_log_parse_level(mon.conf.log_level, &level);
-	if (ret)
-		return bs_error_set(err, ret, "log_level '%s' is not known (use err, warning, notice, info or debug)",
-				    mon.conf.log_level);
-	bs_log_init(mon.name, level);
-	if (mon.conf.debug) {
-		ret = bs_log_parse_debug(mon.conf.debug, &bs_log_debug_mask);
-		if (ret)
-			return bs_error_set(err, ret, "debug '%s' names an unknown subsystem",
-					    mon.conf.debug);
-		if (bs_log_debug_mask)
-			bs_log_init(mon.name, BS_LOG_DEBUG);
-	}
-	if (mon.conf.log_file) {
-		ret = bs_log_open(mon.conf.log_file);
-		if (ret)
-			return bs_error_errno(err, ret, "cannot open log file '%s'",
-					      mon.conf.log_file);
-	}
-	return 0;
-}
-
 static int write_pidfile(const char *path, struct bs_error *err)
 {
 	FILE *f = fopen(path, "w");
@@ -179,7 +141,6 @@ int main(int argc, char **argv)
 	static const char *const over_max = "too many --KEY VALUE options";
 	const char *conf_path = NULL, *pidfile = NULL, *id_str = NULL;
 	const char *over_k[64], *over_v[64];
-	const char *sections[3] = { "global", NULL, NULL };
 	struct members_ctx ctx;
 	struct bs_error err = { 0 };
 	struct bs_conf *conf = NULL;
@@ -196,6 +157,8 @@ int main(int argc, char **argv)
 			return 0;
 		}
 		if (!strcmp(a, "--help-config")) {
+			bs_conf_print_help(bs_global_conf_keys,
+					   bs_global_conf_nkeys, stdout);
 			bs_conf_print_help(mon_conf_keys, mon_conf_nkeys,
 					   stdout);
 			return 0;
@@ -228,7 +191,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 1;
 	}
-	ret = bs_parse_u64("'--id'", id_str, &id, &err);
+	ret = bs_parse_u64("--id", id_str, &id, &err);
 	if (ret || id >= 1000) {
 		fprintf(stderr, "basalt-mon: %s\n",
 			ret ? err.msg : "'--id' must be below 1000");
@@ -236,20 +199,17 @@ int main(int argc, char **argv)
 	}
 	mon.id = (unsigned)id;
 	snprintf(mon.name, sizeof(mon.name), "mon.%u", mon.id);
-	sections[1] = mon.name;
 	bs_log_init(mon.name, BS_LOG_NOTICE);
 
 	ret = bs_conf_load(&conf, bs_conf_default_path(conf_path), &err);
 	if (ret)
 		goto out_err;
-	ret = bs_conf_apply(conf, mon_conf_keys, mon_conf_nkeys, sections,
-			    &mon.conf, &err);
+	ret = bs_global_conf_load(conf, mon.name, &mon.global, mon_conf_keys,
+				  mon_conf_nkeys, &mon.conf, &err);
 	for (i = 0; !ret && i < (int)n_over; i++)
-		ret = bs_conf_set(mon_conf_keys, mon_conf_nkeys, &mon.conf,
-				  over_k[i], over_v[i], &err);
-	if (ret == -ENOENT)
-		bs_error_prefix(&err, "unknown option '--%s': ",
-				over_k[i - 1]);
+		ret = bs_global_conf_set(&mon.global, mon_conf_keys,
+					 mon_conf_nkeys, &mon.conf, over_k[i],
+					 over_v[i], &err);
 	if (ret)
 		goto out_err;
 	ctx.conf = conf;
@@ -258,7 +218,7 @@ int main(int argc, char **argv)
 	if (!ret)
 		ret = setup_self(&err);
 	if (!ret)
-		ret = setup_log(&err);
+		ret = bs_global_conf_setup_log(&mon.global, &err);
 	if (ret)
 		goto out_err;
 	bs_conf_free(&conf);

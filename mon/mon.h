@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include "bs/conf.h"
+#include "bs/conf_global.h"
 #include "bs/loop.h"
 #include "bs/msgr.h"
 #include "fsm.h"
@@ -32,13 +33,8 @@
 #define MON_READ_FORWARD_MS	1000	/* a read asked of the leader */
 
 /* Every key basalt-mon reads ([global] and its own [mon.N]). */
+/* [mon.N] keys; the [global] ones are in struct bs_global_conf. */
 struct mon_conf {
-	char *log_level;
-	char *debug;
-	char *log_file;
-	char *mon_host;
-	uint64_t mon_command_timeout;	/* ms */
-	uint64_t mon_election_timeout;	/* ms */
 	char *addr;
 	char *raft_addr;
 	char *data_dir;
@@ -62,6 +58,7 @@ struct mon_sub;
 struct mon {
 	unsigned id;			/* mon.N */
 	char name[16];			/* "mon.N" */
+	struct bs_global_conf global;
 	struct mon_conf conf;
 	struct mon_member members[MON_MAX_MEMBERS];
 	unsigned n_members;

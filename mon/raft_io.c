@@ -81,7 +81,7 @@ unsigned mon_quorum_seen(struct mon *mon)
 	if (!mon->raft_started || raft_state(r) != RAFT_LEADER)
 		return 0;
 	sample_contacts(mon);
-	window = 2 * mon->conf.mon_election_timeout;
+	window = 2 * mon->global.mon_election_timeout;
 	for (i = 0; i < r->configuration.n; i++) {
 		const struct raft_server *s = &r->configuration.servers[i];
 
@@ -282,7 +282,7 @@ int mon_start(struct mon *mon, struct bs_error *err)
 	if (rv)
 		return raft_error(err, rv, "raft init", raft_errmsg(&mon->raft));
 	mon->raft.data = mon;
-	et = (unsigned)mon->conf.mon_election_timeout;
+	et = (unsigned)mon->global.mon_election_timeout;
 	raft_set_election_timeout(&mon->raft, et);
 	raft_set_heartbeat_timeout(&mon->raft, et / 10 ? et / 10 : 1);
 	raft_set_snapshot_threshold(&mon->raft, MON_SNAPSHOT_THRESHOLD);
@@ -368,4 +368,5 @@ void mon_release(struct mon *mon)
 		free(mon->members[i].raft_addr);
 	}
 	bs_conf_release(mon_conf_keys, mon_conf_nkeys, &mon->conf);
+	bs_global_conf_release(&mon->global);
 }

@@ -135,7 +135,7 @@ static void no_quorum(struct mon_cmd *c)
 
 	cmd_fail(c, -ENOTCONN,
 		 "no quorum: %s could not commit the change within %" PRIu64 " ms (no working majority of %u monitors)%s",
-		 mon->name, mon->conf.mon_command_timeout, mon->n_members,
+		 mon->name, mon->global.mon_command_timeout, mon->n_members,
 		 sent ? "; it may still take effect if a majority returns" :
 			"");
 }
@@ -377,7 +377,7 @@ static void handle_command(struct mon *mon, struct bs_conn *conn,
 	c->req = msg;
 	c->refs = 1;
 	c->timer.fn = timer_cb;
-	c->deadline_ms = bs_now_ms() + mon->conf.mon_command_timeout;
+	c->deadline_ms = bs_now_ms() + mon->global.mon_command_timeout;
 	c->next = mon->cmds;
 	if (c->next)
 		c->next->pprev = &c->next;

@@ -97,6 +97,27 @@ int bs_conf_apply(const struct bs_conf *conf, const struct bs_conf_key *table,
 		  struct bs_error *err);
 
 /*
+ * One program's keys: @table fills @obj.  Keys of a @global schema may
+ * appear in [global] and in every other section; the others only outside
+ * [global] (a daemon's own [osd.N], say).
+ */
+struct bs_conf_schema {
+	const struct bs_conf_key *table;
+	size_t n;
+	void *obj;
+	bool global;
+};
+
+/*
+ * bs_conf_apply() over several schemas at once: defaults of all of them,
+ * then every key of @sections goes to the schema that declares it; a key
+ * no schema allows in its section is an error.
+ */
+int bs_conf_apply_schemas(const struct bs_conf *conf,
+			  const struct bs_conf_schema *schemas, size_t n,
+			  const char *const *sections, struct bs_error *err);
+
+/*
  * Set @key to @value in @obj, as "--key value" on the command line
  * (also accepts "key-with-dashes" and a leading "--").  -ENOENT for a key
  * not in @table, -EINVAL for a bad value; messages name the option as
