@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Metadata of the object store in RocksDB, and its commit thread.
+ *
+ * The loop thread adds puts and deletes to the batch being filled and a
+ * waiter per op.  When no commit is running, the batch is handed to the
+ * commit thread at the next loop turn; every op added while a commit runs
+ * goes into the next batch (group commit).  The thread makes the data
+ * durable (fdatasync of the data disk, when a waiter asked for it), then
+ * writes the batch with sync=true (WAL fsync), then reports back through
+ * bs_loop_post(); the waiters run on the loop thread in the order they
+ * were added, with 0 or -EIO.  Batches commit in order.
+ */
+#ifndef BS_OSD_STORE_META_H
+#define BS_OSD_STORE_META_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bs/error.h"
+#include "bs/loop.h"
+#include "disk.h"
+#include "store.h"
+
+struct meta;
+
+/*
+ * Open (or with @create, create: the directory must not hold a database)
+ * the RocksDB in @dir and, if @loop is not NULL, start the commit thread,
+ * which syncs @disk before each batch that needs it.  Synchronous.
+ */
+int meta_open(struct meta **out, const char *dir, bool create,
+	      struct bs_loop *loop, struct disk *disk, struct bs_error *err);
+/* Stop the thread and close.  No batch may be in flight. */
+void meta_close(struct meta **mp);
+
+/* Loop thread: add to the batch being filled (the bytes are copied). */
+void meta_put(struct meta *m, const void *key, size_t klen, const void *val,
+	      size_t vlen);
+void meta_delete(struct meta *m, const void *key, size_t klen);
+/*
+ * Loop thread: @w->fn runs when the batch holding everything added so far
+ * is durable.  @need_sync: data written before this call must be synced
+ * first.
+ */
+void meta_add_waiter(struct meta *m, struct meta_waiter *w, bool need_sync);
+
+/* Is a batch being committed or filled? */
+bool meta_busy(const struct meta *m);
+
+/* Blocking reads and writes: open, mkfs, peering; not the I/O path. */
+int meta_get(struct meta *m, const void *key, size_t klen, void **val,
+	     size_t *vlen);
+int meta_put_sync(struct meta *m, const void *key, size_t klen,
+		  const void *val, size_t vlen, struct bs_error *err);
+/*
+ * Call @fn on every key in [@lo, @hi) in order; stop at the first non-zero
+ * return and return it.  -EIO if RocksDB fails.
+ */
+typedef int meta_iter_fn(void *opaque, const uint8_t *key, size_t klen,
+			 const uint8_t *val, size_t vlen);
+int meta_iterate(struct meta *m, const void *lo, size_t lolen,
+		 const void *hi, size_t hilen, meta_iter_fn *fn,
+		 void *opaque);
+
+/* Counters since open: batches committed and waiters they carried. */
+void meta_counters(const struct meta *m, uint64_t *commits, uint64_t *ops);
+
+#endif /* BS_OSD_STORE_META_H */
