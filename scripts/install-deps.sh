@@ -12,7 +12,7 @@ BUILD_DEPS=(
 	clang libclang-rt-dev
 )
 TEST_DEPS=(
-	qemu-utils libnbd-bin fio e2fsprogs fuse3 python3 procps iproute2
+	qemu-utils libnbd-bin fio e2fsprogs fuse3 python3 procps iproute2 jq
 )
 
 missing=()

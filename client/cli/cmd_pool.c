@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * basalt pool create | ls | rm: pools live in the cluster map, so each
+ * change here moves the map epoch by one.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* Limits the CLI checks before asking; the mons check again. */
+#define POOL_MAX_SIZE	16
+#define POOL_MAX_PG_NUM	65536
+
+static void pool_json(struct json *j, const Bs__PoolInfo *p)
+{
+	char when[32];
+
+	json_obj_begin(j);
+	json_kv_u64(j, "id", p->id);
+	json_kv_str(j, "name", p->name);
+	json_kv_str(j, "kind", bs_monc_pool_kind_name(p->kind));
+	json_kv_u64(j, "size", p->size);
+	json_kv_u64(j, "min_size", p->min_size);
+	if (p->kind == BS__POOL_KIND__POOL_ERASURE) {
+		json_kv_u64(j, "ec_k", p->ec_k);
+		json_kv_u64(j, "ec_m", p->ec_m);
+	}
+	json_kv_u64(j, "pg_num", p->pg_num);
+	json_kv_str(j, "failure_domain",
+		    bs_monc_failure_domain_name(p->failure_domain));
+	json_kv_str(j, "created", format_time_us(p->created_us, when,
+						 sizeof(when)));
+	json_obj_end(j);
+}
+
+static int pool_create(struct cli *cli, const struct cli_args *a,
+		       struct bs_error *err)
+{
+	Bs__MonCommand cmd = BS__MON_COMMAND__INIT;
+	Bs__PoolCreate pc = BS__POOL_CREATE__INIT;
+	Bs__MonCommandReply *reply = NULL;
+	const char *v;
+	struct json j;
+	int fd, ret;
+
+	pc.name = (char *)a->pos[0];
+	pc.kind = BS__POOL_KIND__POOL_REPLICATED;
+	v = cli_opt(a, "--size");
+	if (!v)
+		return cli_usage(cli, err,
+				 "'pool create' needs --size N, the number of replicas (e.g. --size 3)");
+	ret = cli_parse_u32(cli, "--size", v, 1, POOL_MAX_SIZE, &pc.size, err);
+	if (ret)
+		return ret;
+	v = cli_opt(a, "--min-size");
+	if (v) {
+		ret = cli_parse_u32(cli, "--min-size", v, 1, pc.size,
+				    &pc.min_size, err);
+		if (ret)
+			return ret;
+	}
+	v = cli_opt(a, "--pg-num");
+	if (v) {
+		ret = cli_parse_u32(cli, "--pg-num", v, 1, POOL_MAX_PG_NUM,
+				    &pc.pg_num, err);
+		if (ret)
+			return ret;
+	}
+	v = cli_opt(a, "--failure-domain");
+	if (v) {
+		if (bs_monc_parse_failure_domain(v, &fd))
+			return bs_error_set(err, -EINVAL,
+					    "'--failure-domain': '%s' is not a failure domain (use osd or host)",
+					    v);
+		pc.failure_domain = fd;
+	}
+	cmd.cmd_case = BS__MON_COMMAND__CMD_POOL_CREATE;
+	cmd.pool_create = &pc;
+	ret = cli_command(cli, &cmd, &reply, err);
+	if (ret)
+		return ret;
+	if (cli->format == CLI_FORMAT_JSON) {
+		json_init(&j, cli->out);
+		json_obj_begin(&j);
+		json_kv_u64(&j, "epoch", reply->epoch);
+		if (reply->pool) {
+			json_key(&j, "pool");
+			pool_json(&j, reply->pool);
+		}
+		json_obj_end(&j);
+		json_end(&j);
+	} else if (reply->pool) {
+		fprintf(cli->out,
+			"pool '%s' created: id %u, size %u, min_size %u, pg_num %u, failure domain %s (epoch %" PRIu64 ")\n",
+			reply->pool->name, reply->pool->id, reply->pool->size,
+			reply->pool->min_size, reply->pool->pg_num,
+			bs_monc_failure_domain_name(reply->pool->failure_domain),
+			reply->epoch);
+	} else {
+		fprintf(cli->out, "pool '%s' created (epoch %" PRIu64 ")\n",
+			pc.name, reply->epoch);
+	}
+	bs__mon_command_reply__free_unpacked(reply, NULL);
+	return 0;
+}
+
+static int pool_ls(struct cli *cli, const struct cli_args *a,
+		   struct bs_error *err)
+{
+	static const char *const heads[] = {
+		">ID", "NAME", "KIND", ">SIZE", ">MIN_SIZE", ">PG_NUM",
+		"FAILURE_DOMAIN", "CREATED",
+	};
+	Bs__ClusterMap *map = NULL;
+	const Bs__PoolInfo *p;
+	struct table *t;
+	char id[16], size[16], min_size[16], pg_num[16], when[32];
+	struct json j;
+	size_t i;
+	int ret;
+
+	ret = cli_get_map(cli, &map, err);
+	if (ret)
+		return ret;
+	if (cli->format == CLI_FORMAT_JSON) {
+		json_init(&j, cli->out);
+		json_arr_begin(&j);
+		for (i = 0; i < map->n_pools; i++)
+			pool_json(&j, map->pools[i]);
+		json_arr_end(&j);
+		json_end(&j);
+	} else {
+		t = table_new(ARRAY_SIZE(heads), heads);
+		for (i = 0; i < map->n_pools; i++) {
+			p = map->pools[i];
+			snprintf(id, sizeof(id), "%u", p->id);
+			snprintf(size, sizeof(size), "%u", p->size);
+			snprintf(min_size, sizeof(min_size), "%u", p->min_size);
+			snprintf(pg_num, sizeof(pg_num), "%u", p->pg_num);
+			const char *row[] = {
+				id, p->name, bs_monc_pool_kind_name(p->kind),
+				size, min_size, pg_num,
+				bs_monc_failure_domain_name(p->failure_domain),
+				format_time_us(p->created_us, when,
+					       sizeof(when)),
+			};
+			table_add(t, row);
+		}
+		table_print(t, cli->out);
+		table_free(&t);
+	}
+	bs__cluster_map__free_unpacked(map, NULL);
+	return 0;
+}
+
+static int pool_rm(struct cli *cli, const struct cli_args *a,
+		   struct bs_error *err)
+{
+	Bs__MonCommand cmd = BS__MON_COMMAND__INIT;
+	Bs__PoolRm rm = BS__POOL_RM__INIT;
+	Bs__MonCommandReply *reply = NULL;
+	struct json j;
+	int ret;
+
+	if (!cli_opt(a, "--yes-i-really-mean-it"))
+		return bs_error_set(err, -EPERM,
+				    "removing pool '%s' cannot be undone: repeat with --yes-i-really-mean-it",
+				    a->pos[0]);
+	rm.name = (char *)a->pos[0];
+	cmd.cmd_case = BS__MON_COMMAND__CMD_POOL_RM;
+	cmd.pool_rm = &rm;
+	ret = cli_command(cli, &cmd, &reply, err);
+	if (ret == -ENOTEMPTY && !strstr(err->msg, "(see "))
+		bs_error_set(err, ret,
+			     "pool '%s' still has volumes: remove them first (see 'basalt volume ls %s')",
+			     rm.name, rm.name);
+	if (ret)
+		return ret;
+	if (cli->format == CLI_FORMAT_JSON) {
+		json_init(&j, cli->out);
+		json_obj_begin(&j);
+		json_kv_u64(&j, "epoch", reply->epoch);
+		json_kv_str(&j, "removed", rm.name);
+		json_obj_end(&j);
+		json_end(&j);
+	} else {
+		fprintf(cli->out, "pool '%s' removed (epoch %" PRIu64 ")\n",
+			rm.name, reply->epoch);
+	}
+	bs__mon_command_reply__free_unpacked(reply, NULL);
+	return 0;
+}
+
+static const struct cli_opt pool_create_opts[] = {
+	{ "--size", "N", "replicas of each object (1-16)" },
+	{ "--min-size", "M", "replicas that must be up for I/O (default: size - size/2)" },
+	{ "--pg-num", "P", "placement groups (default 32)" },
+	{ "--failure-domain", "osd|host", "keep replicas on distinct OSDs or hosts (default host)" },
+	{ NULL },
+};
+
+static const struct cli_opt pool_rm_opts[] = {
+	{ "--yes-i-really-mean-it", NULL, "confirm: the pool's data is lost" },
+	{ NULL },
+};
+
+const struct cli_cmd cli_pool_cmds[] = {
+	{
+		.group = "pool",
+		.name = "create",
+		.usage = "NAME --size N [--min-size M] [--pg-num P] [--failure-domain osd|host]",
+		.help = "create a replicated pool",
+		.details = "NAME is 1 to 128 of A-Z a-z 0-9 _ . -\n",
+		.opts = pool_create_opts,
+		.min_pos = 1,
+		.max_pos = 1,
+		.fn = pool_create,
+	},
+	{
+		.group = "pool",
+		.name = "ls",
+		.usage = "",
+		.help = "list the pools",
+		.fn = pool_ls,
+	},
+	{
+		.group = "pool",
+		.name = "rm",
+		.usage = "NAME --yes-i-really-mean-it",
+		.help = "remove an empty pool",
+		.opts = pool_rm_opts,
+		.min_pos = 1,
+		.max_pos = 1,
+		.fn = pool_rm,
+	},
+	{ 0 },
+};

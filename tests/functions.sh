@@ -1,0 +1,359 @@
+# SPDX-License-Identifier: Apache-2.0
+# Helpers for the cluster tests (tests/cluster/test_*.sh), sourced first:
+#   source "$(dirname "$0")/../functions.sh"
+# Modelled on nbdkit's tests/functions.sh.in; see tests/README.md.
+#
+# Environment (set by ctest, defaults for running a test by hand):
+#   BASALT_SRC  the source tree           (default: this file's ../)
+#   BASALT_BIN  the built binaries        (default: $BASALT_SRC/build/bin)
+#   BASALT_KEEP=1  keep the test's temporary directory after it ends
+
+BASALT_SRC=${BASALT_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+BASALT_BIN=${BASALT_BIN:-$BASALT_SRC/build/bin}
+export BASALT_SRC BASALT_BIN
+
+# set -x traces go to a copy of stderr, so that a command's own stderr
+# (captured by expect_fail) holds only what the command printed.
+exec {_xtrace_fd}>&2
+BASH_XTRACEFD=$_xtrace_fd
+
+# The test's scratch directory; removed at exit (unless BASALT_KEEP=1).
+T=$(mktemp -d "${TMPDIR:-/tmp}/basalt-test.XXXXXX")
+export T
+
+# --- cleanup --------------------------------------------------------------
+
+_cleanup_hooks=()
+
+# cleanup_fn CMD [ARGS...]: run CMD when the test exits, however it exits,
+# last registered first.  A hook that fails makes the test fail.
+cleanup_fn()
+{
+	local q
+
+	printf -v q '%q ' "$@"
+	_cleanup_hooks+=("$q")
+}
+
+_run_cleanup_hooks()
+{
+	local status=${1:-$?} i rc
+
+	trap '' INT QUIT TERM EXIT
+	set +e +x
+	_test_status=$status
+	for ((i = ${#_cleanup_hooks[@]} - 1; i >= 0; i--)); do
+		eval "${_cleanup_hooks[i]}"
+		rc=$?
+		if [ $rc -ne 0 ]; then
+			echo "$0: cleanup '${_cleanup_hooks[i]}' failed ($rc)" >&2
+			[ "$status" -ne 0 ] || status=1
+		fi
+	done
+	_release_port_locks
+	if _sanitizer_reports "$T"/cli-asan.* "$T"/cli-ubsan.*; then
+		[ "$status" -ne 0 ] || status=1
+	fi
+	if [ "$status" -ne 0 ] && [ "$status" -ne 77 ]; then
+		echo "$0: FAILED (exit $status)" >&2
+	fi
+	if [ "${BASALT_KEEP:-0}" = 1 ]; then
+		echo "$0: keeping $T" >&2
+	else
+		rm -rf "$T"
+	fi
+	exit "$status"
+}
+trap '_run_cleanup_hooks' EXIT
+trap '_run_cleanup_hooks 130' INT
+trap '_run_cleanup_hooks 131' QUIT
+trap '_run_cleanup_hooks 143' TERM
+
+# Print every file given that holds a sanitizer report; true if any did.
+_sanitizer_reports()
+{
+	local f found=1
+
+	for f in "$@"; do
+		[ -f "$f" ] || continue
+		if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$f"
+		then
+			echo "$0: sanitizer report in $f:" >&2
+			cat "$f" >&2
+			found=0
+		fi
+	done
+	return $found
+}
+
+# --- small helpers --------------------------------------------------------
+
+# requires CMD [ARGS...]: skip the test (exit 77) unless CMD ARGS runs.
+requires()
+{
+	if ! "$@" >/dev/null 2>&1; then
+		echo "$0: test skipped because '$*' failed" >&2
+		exit 77
+	fi
+}
+
+# wait_for SECONDS CMD [ARGS...]: run CMD until it succeeds, at most
+# SECONDS; on time-out say what was awaited and fail.
+wait_for()
+{
+	local secs=$1 deadline
+	shift
+
+	deadline=$(($(date +%s%N) / 1000000 + secs * 1000))
+	until "$@"; do
+		if [ $(($(date +%s%N) / 1000000)) -ge "$deadline" ]; then
+			echo "$0: wait_for: '$*' did not succeed within ${secs}s" >&2
+			return 1
+		fi
+		sleep 0.2
+	done
+}
+
+# now_ms: a millisecond clock for timing assertions.
+now_ms()
+{
+	echo $(($(date +%s%N) / 1000000))
+}
+
+# expect_fail EXIT_CODE PATTERN CMD [ARGS...]: CMD must exit with
+# EXIT_CODE (or any non-zero code when EXIT_CODE is '!') and print exactly
+# one line on stderr matching the extended regex PATTERN.  The line is
+# left in $last_err.
+expect_fail()
+{
+	local want=$1 pattern=$2 rc=0 lines
+	shift 2
+
+	"$@" >"$T/expect.out" 2>"$T/expect.err" || rc=$?
+	last_err=$(<"$T/expect.err")
+	if [ $rc -eq 0 ]; then
+		echo "$0: '$*' succeeded but should have failed" >&2
+		return 1
+	fi
+	if [ "$want" != '!' ] && [ $rc -ne "$want" ]; then
+		echo "$0: '$*' exited $rc, expected $want; stderr: $last_err" >&2
+		return 1
+	fi
+	lines=$(wc -l <"$T/expect.err")
+	if [ "$lines" -ne 1 ]; then
+		echo "$0: '$*' printed $lines lines on stderr, expected 1:" >&2
+		cat "$T/expect.err" >&2
+		return 1
+	fi
+	if ! grep -qE -- "$pattern" <<<"$last_err"; then
+		echo "$0: '$*' stderr '$last_err' does not match '$pattern'" >&2
+		return 1
+	fi
+}
+
+# --- free ports -------------------------------------------------------------
+
+# free_port_range [COUNT]: print the first port of COUNT (default 200)
+# consecutive ports on 127.0.0.1 that nothing listens on, below the
+# kernel's ephemeral range, chosen at random and locked (a directory under
+# ${TMPDIR:-/tmp}/basalt-ports) until the test exits, so that tests running
+# in parallel take different ranges.
+free_port_range()
+{
+	local count=${1:-200} lo=10000 hi eph try base lockdir owner
+
+	eph=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null) ||
+		eph=32768
+	hi=$((eph - count))
+	[ "$hi" -gt "$lo" ] || hi=30000
+	lockdir=${TMPDIR:-/tmp}/basalt-ports
+	mkdir -p "$lockdir"
+	for ((try = 0; try < 50; try++)); do
+		base=$((lo + (RANDOM * 32768 + RANDOM) % ((hi - lo) / count) * count))
+		if ! mkdir "$lockdir/$base" 2>/dev/null; then
+			# Taken, unless its owner is gone.
+			owner=$(cat "$lockdir/$base/pid" 2>/dev/null) || true
+			if [ -n "$owner" ] && ! kill -0 "$owner" 2>/dev/null; then
+				rm -rf "${lockdir:?}/$base"
+			fi
+			continue
+		fi
+		# $$ is the test's pid, in $(...) too: _run_cleanup_hooks
+		# removes the locks holding it.
+		echo $$ >"$lockdir/$base/pid"
+		if _ports_free "$base" "$count"; then
+			echo "$base"
+			return 0
+		fi
+		rm -rf "${lockdir:?}/$base"
+	done
+	echo "$0: free_port_range: no free range of $count ports found" >&2
+	return 1
+}
+
+# Remove the port range locks this test holds.
+_release_port_locks()
+{
+	local d
+
+	for d in "${TMPDIR:-/tmp}"/basalt-ports/*; do
+		[ -f "$d/pid" ] && [ "$(cat "$d/pid" 2>/dev/null)" = $$ ] &&
+			rm -rf "$d"
+	done
+	return 0
+}
+
+# Can every port in [$1, $1 + $2) be bound on 127.0.0.1?
+_ports_free()
+{
+	if command -v python3 >/dev/null 2>&1; then
+		python3 - "$1" "$2" <<'EOF'
+import socket, sys
+base, count = int(sys.argv[1]), int(sys.argv[2])
+for p in range(base, base + count):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        sys.exit(1)
+    finally:
+        s.close()
+EOF
+		return
+	fi
+	# Fallback: nothing listens (a refused connect is quick on loopback).
+	local p
+	for ((p = $1; p < $1 + $2; p++)); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			return 1
+		fi
+	done
+}
+
+# --- the cluster ----------------------------------------------------------
+
+CLUSTER_DIR=
+BASALT_CONF=
+
+# cluster_start [--mons N] [--osds N] [cluster.sh start options]: start a
+# local cluster in $T/cluster on a free port range and register its stop
+# and log checks as cleanup.  Sets CLUSTER_DIR and BASALT_CONF.
+cluster_start()
+{
+	local base
+
+	base=$(free_port_range 200)
+	CLUSTER_DIR=$T/cluster
+	BASALT_CONF=$CLUSTER_DIR/basalt.conf
+	export CLUSTER_DIR BASALT_CONF
+	cleanup_fn _cluster_cleanup
+	"$BASALT_SRC/scripts/cluster.sh" start --dir "$CLUSTER_DIR" \
+		--port-base "$base" "$@"
+}
+
+# cluster.sh on this test's cluster.
+cluster_sh()
+{
+	local cmd=$1
+	shift
+	"$BASALT_SRC/scripts/cluster.sh" "$cmd" --dir "$CLUSTER_DIR" "$@"
+}
+
+# Stop every daemon (fail if one needed SIGKILL), check every log for
+# sanitizer reports, and show the logs' tails if the test failed.
+_cluster_cleanup()
+{
+	local rc=0
+
+	[ -n "$CLUSTER_DIR" ] && [ -f "$CLUSTER_DIR/basalt.conf" ] || return 0
+	cluster_sh stop --timeout 10 >&2 || rc=1
+	_sanitizer_reports "$CLUSTER_DIR"/*.log && rc=1
+	if [ "$rc" -ne 0 ] || [ "${_test_status:-0}" -ne 0 ]; then
+		cluster_dump_logs
+	fi
+	return $rc
+}
+
+# Print the tail of every daemon log (on failure).
+cluster_dump_logs()
+{
+	local f
+
+	for f in "$CLUSTER_DIR"/*.log; do
+		[ -f "$f" ] || continue
+		echo "=== tail -n 40 $f" >&2
+		tail -n 40 "$f" >&2
+	done
+}
+
+# basalt ARGS...: the CLI on this test's cluster.  Its sanitizer reports
+# go to files that cleanup checks, since a command expected to fail would
+# otherwise hide them.
+basalt()
+{
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$T/cli-asan" \
+	UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$T/cli-ubsan" \
+		"$BASALT_BIN/basalt" ${BASALT_CONF:+-c "$BASALT_CONF"} "$@"
+}
+
+# mon_addr N: the messenger address of mon.N from the cluster's config.
+mon_addr()
+{
+	awk -v sec="[mon.$1]" '
+		/^[[:space:]]*\[/ { gsub(/[[:space:]]/, ""); cur = $0; next }
+		cur == sec && $1 == "addr" { print $3; exit }' "$BASALT_CONF"
+}
+
+# basalt_on N ARGS...: the CLI talking to mon.N alone, whose reads come
+# from mon.N's own applied state (--local: not forwarded to the leader).
+basalt_on()
+{
+	local n=$1
+	shift
+	basalt --mon-host "$(mon_addr "$n")" --local "$@"
+}
+
+mon_kill()
+{
+	cluster_sh kill "mon.$1"
+}
+
+mon_stop()
+{
+	cluster_sh stop "mon.$1"
+}
+
+mon_revive()
+{
+	cluster_sh revive "mon.$1"
+}
+
+# mon_pid N: the pid of mon.N (fails if it is not running).
+mon_pid()
+{
+	cat "$CLUSTER_DIR/mon.$1.pid"
+}
+
+# shellcheck disable=SC2120 # ARGS are optional
+# status_json [ARGS]: 'basalt status --format json' (ARGS go before it,
+# e.g. --mon-host ADDR).
+status_json()
+{
+	basalt "$@" status --format json
+}
+
+# mon_leader: the number N of the current leader mon.N, or fail.
+mon_leader()
+{
+	local l
+
+	l=$(status_json | jq -r '.mons.leader // empty') || return 1
+	[ -n "$l" ] || return 1
+	echo "${l#mon.}"
+}
+
+# cluster_healthy: status answers HEALTH_OK.
+cluster_healthy()
+{
+	[ "$(status_json | jq -r .health)" = HEALTH_OK ]
+}

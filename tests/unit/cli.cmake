@@ -1,0 +1,7 @@
+# SPDX-License-Identifier: Apache-2.0
+# Unit tests of the basalt CLI's pure parts (client/cli/).
+basalt_add_unit_test(test_cli_output
+	${CMAKE_SOURCE_DIR}/tests/unit/test_cli_output.c
+	${CMAKE_SOURCE_DIR}/client/cli/output.c)
+target_include_directories(test_cli_output PRIVATE
+	${CMAKE_SOURCE_DIR}/client/cli)
