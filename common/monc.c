@@ -66,6 +66,9 @@ struct bs_monc {
 	uint64_t sub_retry_ms;
 	uint64_t sub_have;
 	struct bs_msg *map_msg;		/* owns the newest map */
+
+	unsigned oneway_next;		/* mon for the next beacon */
+	uint64_t beacon_seq;
 };
 
 static void req_send(struct monc_req *r);
@@ -435,6 +438,72 @@ int bs_monc_command(struct bs_monc *monc, const Bs__MonCommand *cmd,
 		    bs_monc_reply_fn *fn, void *opaque)
 {
 	return bs_monc_call(monc, BS_MSG_MON_COMMAND, &cmd->base, fn, opaque);
+}
+
+/* ---- one-way messages (OSD beacons and failure reports) ---- */
+
+static int oneway_check(uint16_t type, const ProtobufCMessage *body)
+{
+	const struct bs_msg_type_info *ti = bs_msg_type_find(type);
+
+	if (!ti || !ti->desc || !body || body->descriptor != ti->desc)
+		return -EINVAL;
+	return 0;
+}
+
+int bs_monc_send(struct bs_monc *monc, uint16_t type,
+		 const ProtobufCMessage *body)
+{
+	unsigned i, idx;
+	int ret;
+
+	ret = oneway_check(type, body);
+	if (ret)
+		return ret;
+	if (monc->freeing)
+		return -ENOTCONN;
+	for (i = 0; i < monc->n; i++) {
+		idx = (monc->oneway_next + i) % monc->n;
+		if (!bs_conn_is_connected(monc->mons[idx].conn))
+			continue;
+		ret = bs_conn_send(monc->mons[idx].conn, type, body, NULL, 0);
+		if (ret == -ENOTCONN)
+			continue;
+		monc->oneway_next = idx + 1;
+		return ret;
+	}
+	return -ENOTCONN;
+}
+
+int bs_monc_send_beacon(struct bs_monc *monc, const Bs__OsdBeacon *b)
+{
+	Bs__OsdBeacon copy = *b;
+
+	copy.seq = ++monc->beacon_seq;
+	copy.relayed = false;
+	return bs_monc_send(monc, BS_MSG_MON_OSD_BEACON, &copy.base);
+}
+
+int bs_monc_send_failure(struct bs_monc *monc, const Bs__OsdFailure *f)
+{
+	Bs__OsdFailure copy = *f;
+	unsigned i, sent = 0;
+	int ret = -ENOTCONN;
+
+	copy.relayed = false;
+	if (monc->freeing)
+		return -ENOTCONN;
+	for (i = 0; i < monc->n; i++) {
+		if (!bs_conn_is_connected(monc->mons[i].conn))
+			continue;
+		ret = bs_conn_send(monc->mons[i].conn, BS_MSG_MON_OSD_FAILURE,
+				   &copy.base, NULL, 0);
+		if (ret == 0)
+			sent++;
+		else if (ret != -ENOTCONN)
+			return ret;
+	}
+	return sent ? 0 : -ENOTCONN;
 }
 
 /* ---- subscription ---- */
@@ -952,6 +1021,48 @@ int bs_monc_volumes_sync(struct bs_monc *monc, const char *pool,
 	if (ret)
 		return ret;
 	*list = (Bs__VolumeList *)detach_body(msg);
+	return 0;
+}
+
+int bs_monc_cluster_status_sync(struct bs_monc *monc, Bs__ClusterStatus **st,
+				struct bs_error *err)
+{
+	Bs__ClusterStatusRequest req = BS__CLUSTER_STATUS_REQUEST__INIT;
+	struct bs_msg *msg;
+	int ret;
+
+	*st = NULL;
+	ret = bs_monc_call_sync(monc, BS_MSG_MON_CLUSTER_STATUS, &req.base,
+				&msg, err);
+	if (ret)
+		return ret;
+	*st = (Bs__ClusterStatus *)detach_body(msg);
+	return 0;
+}
+
+int bs_monc_pg_list_sync(struct bs_monc *monc, const char *pool, int64_t osd,
+			 Bs__PgStatList **list, struct bs_error *err)
+{
+	Bs__PgStatQuery q = BS__PG_STAT_QUERY__INIT;
+	struct bs_msg *msg;
+	int ret;
+
+	*list = NULL;
+	if (pool)
+		q.pool = (char *)pool;
+	if (osd >= 0) {
+		if (osd > UINT32_MAX)
+			return bs_error_set(err, -EINVAL,
+					    "osd id %" PRId64 " is out of range",
+					    osd);
+		q.has_osd = true;
+		q.osd = (uint32_t)osd;
+	}
+	ret = bs_monc_call_sync(monc, BS_MSG_MON_PG_QUERY, &q.base, &msg,
+				err);
+	if (ret)
+		return ret;
+	*list = (Bs__PgStatList *)detach_body(msg);
 	return 0;
 }
 

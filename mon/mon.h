@@ -22,7 +22,9 @@
 #include "bs/conf_global.h"
 #include "bs/loop.h"
 #include "bs/msgr.h"
+#include "bs/osdmap.h"
 #include "fsm.h"
+#include "osdmon.h"
 #include "state.h"
 
 #define MON_MAX_MEMBERS		15
@@ -84,6 +86,13 @@ struct mon {
 	uint64_t proposal_seq;
 	struct mon_cmd *cmds;		/* client commands in flight */
 	struct mon_sub *subs;		/* map subscribers */
+
+	/* failure detection and health (osd_service.c) */
+	struct osdmon osdmon;		/* soft state, on the leader */
+	bool osd_leader;		/* osdmon tracks our leadership */
+	uint64_t osd_leader_ms;		/* when it started */
+	struct bs_osdmap *osdmap;	/* placement of the applied map */
+	unsigned marks_in_flight;	/* OsdMark proposals of ours */
 };
 
 /* raft_io.c */
@@ -107,6 +116,8 @@ struct mon_member *mon_leader(struct mon *mon);
 unsigned mon_quorum_seen(struct mon *mon);
 /* Start a command proposal tag (unique for this run). */
 uint64_t mon_next_proposal(struct mon *mon);
+/* Leader only: did we hear from @m within two election timeouts? */
+bool mon_member_in_quorum(struct mon *mon, const struct mon_member *m);
 
 /* service.c */
 int service_start(struct mon *mon, struct bs_error *err);
@@ -116,5 +127,26 @@ void service_applied(struct mon *mon, uint64_t proposal,
 		     const struct mon_result *res, raft_index index);
 /* The map changed (apply or snapshot restore): push to subscribers. */
 void service_map_changed(struct mon *mon);
+
+/* osd_service.c */
+void osd_service_init(struct mon *mon);
+/* Free the soft state; after raft is closed. */
+void osd_service_release(struct mon *mon);
+/* Every watch tick: follow leadership, propose marks the detector asks. */
+void osd_service_tick(struct mon *mon);
+/* A one-way beacon or failure report: judge it (leader) or relay it. */
+void osd_service_oneway(struct mon *mon, struct bs_conn *conn,
+			struct bs_msg *msg);
+/* ClusterStatusRequest / PgStatQuery, answered from this mon. */
+void osd_service_status(struct mon *mon, struct bs_conn *conn,
+			struct bs_msg *msg);
+void osd_service_pg_query(struct mon *mon, struct bs_conn *conn,
+			  struct bs_msg *msg);
+/*
+ * On the leader, before proposing OsdRm: the "may hold the only copy"
+ * rule (health_rm_check) unless @rm->force.  0 or -EBUSY with @err.
+ */
+int osd_service_check_rm(struct mon *mon, const Bs__OsdRm *rm,
+			 struct bs_error *err);
 
 #endif /* BS_MON_MON_H */

@@ -100,6 +100,17 @@ unsigned mon_quorum_seen(struct mon *mon)
 	return n;
 }
 
+bool mon_member_in_quorum(struct mon *mon, const struct mon_member *m)
+{
+	uint64_t window = 2 * mon->global.mon_election_timeout;
+
+	if (!mon->raft_started || raft_state(&mon->raft) != RAFT_LEADER)
+		return false;
+	if (m->id == mon->id)
+		return true;
+	return m->heard_ms && bs_now_ms() - m->heard_ms <= window;
+}
+
 uint64_t mon_next_proposal(struct mon *mon)
 {
 	return mon->proposal_base + ++mon->proposal_seq;
@@ -134,6 +145,7 @@ static void watch_cb(uv_timer_t *h)
 	int leader_id = leader ? (int)leader->id : -1;
 
 	sample_contacts(mon);
+	osd_service_tick(mon);
 	if (state == mon->seen_state && leader_id == mon->seen_leader)
 		return;
 	if (state == RAFT_LEADER)
@@ -241,6 +253,7 @@ int mon_start(struct mon *mon, struct bs_error *err)
 		mon->proposal_base = bs_now_us() ^ ((uint64_t)getpid() << 32);
 	mon->proposal_base &= ~0xffffffffull;	/* room for the counter */
 	mon_fsm_init(&mon->fsm);
+	osd_service_init(mon);
 	mon->fsm.raft = &mon->raft;
 	mon->fsm.applied = fsm_applied;
 	mon->fsm.map_changed = fsm_map_changed;
@@ -362,6 +375,7 @@ void mon_release(struct mon *mon)
 		bs_msgr_free(&mon->msgr);
 	if (mon->loop)
 		bs_loop_free(&mon->loop);
+	osd_service_release(mon);
 	mon_fsm_release(&mon->fsm);
 	for (i = 0; i < mon->n_members; i++) {
 		free(mon->members[i].addr);

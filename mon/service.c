@@ -157,6 +157,7 @@ static void reply_result(struct mon_cmd *c)
 	rep.epoch = r->epoch;
 	rep.index = c->index;
 	rep.message = (char *)r->msg;
+	rep.osd_id = r->osd_id >= 0 ? (uint32_t)r->osd_id : 0;
 	if (r->pool_id)
 		pool = (Bs__PoolInfo *)mon_state_pool_by_id(&mon->fsm.state,
 							    r->pool_id);
@@ -223,10 +224,16 @@ static int propose(struct mon_cmd *c)
 {
 	struct mon *mon = c->mon;
 	Bs__MonCommand cmd = *cmd_body(c);
+	struct bs_error err = { 0 };
 	struct raft_buffer buf;
 	struct timespec ts;
 	int rv;
 
+	if (cmd.cmd_case == BS__MON_COMMAND__CMD_OSD_RM &&
+	    osd_service_check_rm(mon, cmd.osd_rm, &err)) {
+		cmd_fail(c, err.code, "%s", err.msg);
+		return 0;
+	}
 	c->proposal = mon_next_proposal(mon);
 	cmd.proposal = c->proposal;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -567,10 +574,37 @@ struct read_fwd {
 static void serve_local(struct mon *mon, struct bs_conn *conn,
 			struct bs_msg *msg)
 {
-	if (msg->hdr.type == BS_MSG_MON_GET_MAP)
+	switch (msg->hdr.type) {
+	case BS_MSG_MON_GET_MAP:
 		handle_get_map(mon, conn, msg);
-	else
+		break;
+	case BS_MSG_MON_CLUSTER_STATUS:
+		osd_service_status(mon, conn, msg);
+		break;
+	case BS_MSG_MON_PG_QUERY:
+		osd_service_pg_query(mon, conn, msg);
+		break;
+	default:
 		handle_volume_query(mon, conn, msg);
+		break;
+	}
+}
+
+/* Reads a follower asks the leader first; "local" answers here. */
+static protobuf_c_boolean *read_local_flag(struct bs_msg *msg)
+{
+	switch (msg->hdr.type) {
+	case BS_MSG_MON_GET_MAP:
+		return &((Bs__GetMap *)msg->body)->local;
+	case BS_MSG_MON_VOLUME_QUERY:
+		return &((Bs__VolumeQuery *)msg->body)->local;
+	case BS_MSG_MON_CLUSTER_STATUS:
+		return &((Bs__ClusterStatusRequest *)msg->body)->local;
+	case BS_MSG_MON_PG_QUERY:
+		return &((Bs__PgStatQuery *)msg->body)->local;
+	default:
+		return NULL;
+	}
 }
 
 static void read_fwd_cb(void *opaque, int res, struct bs_msg *reply)
@@ -621,10 +655,7 @@ static bool forward_read(struct mon *mon, struct bs_conn *conn,
 		return false;
 	/* the same request, marked to be answered there */
 	body = msg->body;
-	if (msg->hdr.type == BS_MSG_MON_GET_MAP)
-		((Bs__GetMap *)body)->local = true;
-	else
-		((Bs__VolumeQuery *)body)->local = true;
+	*read_local_flag(msg) = true;
 	rf = bs_xcalloc(1, sizeof(*rf));
 	rf->mon = mon;
 	rf->conn = conn;
@@ -651,8 +682,12 @@ static void on_request(void *opaque, struct bs_conn *conn,
 		return;
 	}
 	if (msg->hdr.req_id == 0) {
-		/* one-way messages to a mon mean nothing yet */
-		bs_msg_free(msg);
+		/* one-way: beacons and failure reports from OSDs */
+		if (msg->hdr.type == BS_MSG_MON_OSD_BEACON ||
+		    msg->hdr.type == BS_MSG_MON_OSD_FAILURE)
+			osd_service_oneway(mon, conn, msg);
+		else
+			bs_msg_free(msg);
 		return;
 	}
 	switch (msg->hdr.type) {
@@ -660,19 +695,15 @@ static void on_request(void *opaque, struct bs_conn *conn,
 		handle_command(mon, conn, msg);
 		return;		/* the command owns msg now */
 	case BS_MSG_MON_GET_MAP:
-		if (!((Bs__GetMap *)msg->body)->local &&
-		    forward_read(mon, conn, msg))
+	case BS_MSG_MON_VOLUME_QUERY:
+	case BS_MSG_MON_CLUSTER_STATUS:
+	case BS_MSG_MON_PG_QUERY:
+		if (!*read_local_flag(msg) && forward_read(mon, conn, msg))
 			return;
-		handle_get_map(mon, conn, msg);
+		serve_local(mon, conn, msg);
 		break;
 	case BS_MSG_MON_SUBSCRIBE:
 		handle_subscribe(mon, conn, msg);
-		break;
-	case BS_MSG_MON_VOLUME_QUERY:
-		if (!((Bs__VolumeQuery *)msg->body)->local &&
-		    forward_read(mon, conn, msg))
-			return;
-		handle_volume_query(mon, conn, msg);
 		break;
 	case BS_MSG_MON_STATUS:
 		handle_status(mon, conn, msg);

@@ -59,6 +59,8 @@ static Bs__OsdInfo *copy_osd(const Bs__OsdInfo *src)
 	o->site = xdup(src->site);
 	o->up_from = src->up_from;
 	o->keep_out = src->keep_out;
+	o->down_stamp_us = src->down_stamp_us;
+	o->sends_beacons = src->sends_beacons;
 	return o;
 }
 
@@ -263,6 +265,10 @@ const char *mon_command_name(const Bs__MonCommand *cmd)
 		return "osd_boot";
 	case BS__MON_COMMAND__CMD_OSD_MARK:
 		return "osd_mark";
+	case BS__MON_COMMAND__CMD_OSD_ADD:
+		return "osd_add";
+	case BS__MON_COMMAND__CMD_OSD_RM:
+		return "osd_rm";
 	default:
 		return "unknown";
 	}
@@ -570,6 +576,9 @@ static int osd_boot(struct mon_state *st, const Bs__MonCommand *cmd,
 	o->site = xdup(c->site);
 	if (c->weight)
 		o->weight = c->weight;
+	else if (!o->weight)
+		o->weight = MON_DEFAULT_OSD_WEIGHT;	/* added, booted */
+	o->sends_beacons = c->sends_beacons;
 	o->up = true;
 	o->in = !o->keep_out;
 	bump_epoch(st, cmd, res);
@@ -592,11 +601,20 @@ static int osd_mark(struct mon_state *st, const Bs__MonCommand *cmd,
 		return bs_error_set(&res->err, -ENOENT,
 				    "osd.%u does not exist", c->id);
 	o = st->map.osds[pos];
+	if (c->up_from && c->up_from != o->up_from) {
+		/* the failure detector saw an older incarnation fail */
+		snprintf(res->msg, sizeof(res->msg),
+			 "osd.%u booted again (up_from %" PRIu64 "): not marked",
+			 o->id, o->up_from);
+		return 0;
+	}
 	switch (c->how) {
 	case BS__OSD_MARK_HOW__MARK_DOWN:
 		what = "down";
 		changed = o->up;
 		o->up = false;
+		if (changed)
+			o->down_stamp_us = cmd->stamp_us;
 		break;
 	case BS__OSD_MARK_HOW__MARK_OUT:
 		what = "out";
@@ -610,14 +628,102 @@ static int osd_mark(struct mon_state *st, const Bs__MonCommand *cmd,
 		o->in = true;
 		o->keep_out = false;
 		break;
+	case BS__OSD_MARK_HOW__MARK_OUT_AUTO:
+		if (o->up) {
+			snprintf(res->msg, sizeof(res->msg),
+				 "osd.%u is up: not marked out", o->id);
+			return 0;
+		}
+		what = "out";
+		changed = o->in;
+		o->in = false;
+		break;
 	default:
 		return bs_error_set(&res->err, -EINVAL,
 				    "osd.%u: unknown mark %d", c->id, c->how);
 	}
 	if (changed)
 		bump_epoch(st, cmd, res);
-	snprintf(res->msg, sizeof(res->msg), "osd.%u marked %s%s", o->id, what,
-		 changed ? "" : " (it already was)");
+	snprintf(res->msg, sizeof(res->msg), "osd.%u marked %s%s%s%.160s",
+		 o->id, what, changed ? "" : " (it already was)",
+		 c->reason && *c->reason ? ": " : "",
+		 c->reason ? c->reason : "");
+	return 0;
+}
+
+static int osd_add(struct mon_state *st, const Bs__MonCommand *cmd,
+		   struct mon_result *res)
+{
+	const Bs__OsdAdd *c = cmd->osd_add;
+	uint32_t id = 0;
+	Bs__OsdInfo *o;
+	size_t pos, i;
+
+	if (c->with_id) {
+		id = c->id;
+		if (id > MON_OSD_MAX_ID)
+			return bs_error_set(&res->err, -EINVAL,
+					    "osd id %u is out of range (0-%u)",
+					    id, MON_OSD_MAX_ID);
+		if (mon_state_osd(st, id))
+			return bs_error_set(&res->err, -EEXIST,
+					    "osd.%u already exists", id);
+	} else {
+		/* the lowest free id: osds are sorted by id */
+		for (i = 0; i < st->map.n_osds && st->map.osds[i]->id == id;
+		     i++)
+			id++;
+		if (id > MON_OSD_MAX_ID)
+			return bs_error_set(&res->err, -ENOSPC,
+					    "no free osd id (0-%u)",
+					    MON_OSD_MAX_ID);
+	}
+	pos = osd_pos(st, id);
+	o = bs_xmalloc(sizeof(*o));
+	bs__osd_info__init(o);
+	o->id = id;
+	o->addr = xdup("");
+	o->host = xdup("");
+	o->rack = xdup("");
+	o->site = xdup("");
+	o->weight = 0;		/* its boot gives its capacity */
+	st->map.osds = bs_xrealloc(st->map.osds, (st->map.n_osds + 1) *
+				   sizeof(*st->map.osds));
+	memmove(&st->map.osds[pos + 1], &st->map.osds[pos],
+		(st->map.n_osds - pos) * sizeof(*st->map.osds));
+	st->map.osds[pos] = o;
+	st->map.n_osds++;
+	bump_epoch(st, cmd, res);
+	res->osd_id = (int32_t)id;
+	snprintf(res->msg, sizeof(res->msg),
+		 "osd.%u created (down and out until it boots)", id);
+	return 0;
+}
+
+static int osd_rm(struct mon_state *st, const Bs__MonCommand *cmd,
+		  struct mon_result *res)
+{
+	const Bs__OsdRm *c = cmd->osd_rm;
+	size_t pos = osd_pos(st, c->id);
+	Bs__OsdInfo *o;
+
+	if (pos >= st->map.n_osds || st->map.osds[pos]->id != c->id)
+		return bs_error_set(&res->err, -ENOENT,
+				    "osd.%u does not exist", c->id);
+	o = st->map.osds[pos];
+	if (o->up)
+		return bs_error_set(&res->err, -EBUSY,
+				    "osd.%u is up: stop it first", o->id);
+	if (o->in)
+		return bs_error_set(&res->err, -EBUSY,
+				    "osd.%u is in: mark it out first ('basalt osd out %u') and wait until every pg is active+clean",
+				    o->id, o->id);
+	free_osd(o);
+	memmove(&st->map.osds[pos], &st->map.osds[pos + 1],
+		(st->map.n_osds - pos - 1) * sizeof(*st->map.osds));
+	st->map.n_osds--;
+	bump_epoch(st, cmd, res);
+	snprintf(res->msg, sizeof(res->msg), "osd.%u removed", c->id);
 	return 0;
 }
 
@@ -627,6 +733,7 @@ int mon_state_apply(struct mon_state *st, const Bs__MonCommand *cmd,
 	int ret;
 
 	memset(res, 0, sizeof(*res));
+	res->osd_id = -1;
 	switch (cmd->cmd_case) {
 	case BS__MON_COMMAND__CMD_POOL_CREATE:
 		ret = pool_create(st, cmd, res);
@@ -649,6 +756,12 @@ int mon_state_apply(struct mon_state *st, const Bs__MonCommand *cmd,
 	case BS__MON_COMMAND__CMD_OSD_MARK:
 		ret = osd_mark(st, cmd, res);
 		break;
+	case BS__MON_COMMAND__CMD_OSD_ADD:
+		ret = osd_add(st, cmd, res);
+		break;
+	case BS__MON_COMMAND__CMD_OSD_RM:
+		ret = osd_rm(st, cmd, res);
+		break;
 	default:
 		ret = bs_error_set(&res->err, -EINVAL,
 				   "empty or unknown mon command");
@@ -667,6 +780,7 @@ int mon_state_apply_buf(struct mon_state *st, const void *buf, size_t len,
 	cmd = bs__mon_command__unpack(NULL, len, buf);
 	if (!cmd) {
 		memset(res, 0, sizeof(*res));
+		res->osd_id = -1;
 		res->epoch = st->map.epoch;
 		return bs_error_set(&res->err, -EBADMSG,
 				    "mon command of %zu bytes does not decode",

@@ -53,6 +53,7 @@ struct mon_result {
 	bool dir_changed;		/* directory changed */
 	uint32_t pool_id;		/* pool created (0: none) */
 	uint64_t volume_id;		/* volume created/resized (0: none) */
+	int32_t osd_id;			/* osd created by osd_add (-1: none) */
 	char msg[BS_ERROR_MSG_MAX];	/* on success: "pool 'rbd' created" */
 };
 

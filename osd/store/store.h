@@ -325,4 +325,36 @@ int store_oid_cmp(const struct store_oid *a, const struct store_oid *b);
 int store_extents(struct store *s, const struct store_oid *oid, uint64_t off,
 		  uint64_t len, uint64_t (*ranges)[2], size_t max, size_t *n);
 
+/* ---- whole-store queries (store_scan.c), added for peering ---- */
+
+/* Objects and logical bytes of one PG (store_pg_stats, store_blob_pgs). */
+struct store_pg_stat {
+	uint32_t pool, pg;
+	uint64_t objects;
+	uint64_t bytes;		/* sum of object sizes */
+};
+
+/*
+ * Every PG holding at least one object, with counts, sorted by pool and
+ * PG, in one pass over the in-memory metadata (no I/O).  *out is
+ * malloc'ed (caller frees; NULL when empty).  Returns 0.
+ */
+int store_pg_stats(struct store *s, struct store_pg_stat **out, size_t *n);
+
+/*
+ * Every PG that keeps a per-PG blob whose key starts with byte @key0
+ * (counts zero), sorted.  Blocks on RocksDB (start-up only).  Returns 0
+ * or -EIO; *out as for store_pg_stats().
+ */
+int store_blob_pgs(struct store *s, uint8_t key0, struct store_pg_stat **out,
+		   size_t *n);
+
+/*
+ * Where byte @off of object @oid (durable state) lives in the data file:
+ * sets *st and *disk_off.  -ENOENT: no such object; -ENODATA: the block is
+ * a hole (*st set); -EINVAL: @off beyond any object.  Debugging and tests.
+ */
+int store_locate(struct store *s, const struct store_oid *oid, uint64_t off,
+		 struct store_obj_stat *st, uint64_t *disk_off);
+
 #endif /* BS_OSD_STORE_STORE_H */

@@ -8,6 +8,7 @@
 #ifndef BS_CONF_GLOBAL_H
 #define BS_CONF_GLOBAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "bs/conf.h"
@@ -19,6 +20,19 @@ struct bs_global_conf {
 	char *mon_host;			/* clients: "H:P,H:P"; else [mon.N] */
 	uint64_t mon_command_timeout;	/* ms a change waits for quorum */
 	uint64_t mon_election_timeout;	/* ms, raft election timeout */
+	/* failure detection (docs/mon.md) */
+	uint64_t osd_heartbeat_interval;	/* ms between OSD beacons */
+	uint64_t osd_heartbeat_grace;	/* ms without beacon: down */
+	uint64_t mon_osd_min_down_reporters;	/* reporters to mark down */
+	uint64_t mon_osd_down_out_interval;	/* ms down, then out; 0 never */
+	uint64_t mon_osd_nearfull_percent;	/* used %: HEALTH_WARN */
+	uint64_t mon_osd_full_percent;	/* used %: HEALTH_ERR */
+	/* recovery and scrub (docs/osd.md) */
+	uint64_t osd_recovery_max_active;	/* objects at once per OSD */
+	uint64_t osd_recovery_bytes_per_sec;	/* 0: unlimited */
+	uint64_t osd_scrub_interval;	/* ms; 0: never */
+	uint64_t osd_deep_scrub_interval;	/* ms; 0: never */
+	bool osd_scrub_auto_repair;
 };
 
 extern const struct bs_conf_key bs_global_conf_keys[];

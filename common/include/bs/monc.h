@@ -192,6 +192,52 @@ int bs_monc_mon_status_sync(struct bs_monc *monc, uint64_t timeout_ms,
 const char *bs_monc_quorum_text(const struct bs_monc_mon_state *states,
 				unsigned n, char *buf, size_t len);
 
+/*
+ * ---- OSD side of failure detection (docs/mon.md, "Failure detection") ----
+ *
+ * One-way messages: no reply, no callback, no retry; they are cheap and
+ * never block (the frame is queued on a connected mon's socket or
+ * dropped).  Return 0 when queued, -ENOTCONN when no mon is connected
+ * right now (dropped: the next one will do), -EINVAL when @body is not of
+ * @type's schema, -ENOMEM.
+ */
+int bs_monc_send(struct bs_monc *monc, uint16_t type,
+		 const ProtobufCMessage *body);
+
+/*
+ * Send a beacon (BS_MSG_MON_OSD_BEACON).  Call it every
+ * osd_heartbeat_interval (struct bs_global_conf) from the OSD's loop,
+ * from boot on.  @b is borrowed; the monc stamps its seq.  Beacons go to
+ * the connected mons in turn (a follower relays them to the leader), so
+ * one broken mon cannot starve the leader of them.
+ */
+int bs_monc_send_beacon(struct bs_monc *monc, const Bs__OsdBeacon *b);
+
+/*
+ * Report that @f->target does not answer (or, with @f->alive, that it
+ * answers again) to every connected mon.  Re-send every
+ * osd_heartbeat_interval while the failure lasts.  Returns 0 if at least
+ * one mon got it, else -ENOTCONN.
+ */
+int bs_monc_send_failure(struct bs_monc *monc, const Bs__OsdFailure *f);
+
+/*
+ * The cluster's health as the leader sees it (ClusterStatus in
+ * mon.proto; a follower answers alone, from_leader false, if the leader
+ * does not).  Free with bs__cluster_status__free_unpacked(*st, NULL).
+ */
+int bs_monc_cluster_status_sync(struct bs_monc *monc, Bs__ClusterStatus **st,
+				struct bs_error *err);
+
+/*
+ * The PGs (of @pool if not NULL; whose acting set holds osd.@osd if @osd
+ * >= 0) with state, acting set, primary and object counts.  -ENOENT for
+ * an unknown pool; -EFBIG when too many to list at once.  Free with
+ * bs__pg_stat_list__free_unpacked(*list, NULL).
+ */
+int bs_monc_pg_list_sync(struct bs_monc *monc, const char *pool, int64_t osd,
+			 Bs__PgStatList **list, struct bs_error *err);
+
 /* Names for enums, as the CLI prints them ("replicated", "host", "up"). */
 const char *bs_monc_pool_kind_name(int kind);
 const char *bs_monc_failure_domain_name(int fd);

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Answers from the store's in-memory metadata, no disk I/O: an object's
+ * version and size (OSD_OP_STAT), its allocated ranges (OSD_OP_EXTENTS,
+ * for NBD block status), the objects of a PG (BS_MSG_OSD_PG_LIST, asked of
+ * any OSD by tests and tools), and capacity and use (BS_MSG_OSD_STATFS).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bs/frame.h"
+#include "bs/msg_types.h"
+#include "osd.h"
+
+static uint64_t epoch_of(const struct osd *osd)
+{
+	return osd->map ? osd->map->epoch : 0;
+}
+
+void query_stat(struct osd_op *op)
+{
+	Bs__OsdOpReply r = BS__OSD_OP_REPLY__INIT;
+	struct store_obj_stat st;
+
+	if (store_stat(op->osd->store, &op->oid, &st)) {
+		op_reply_error(op, -ENOENT,
+			       "object %" PRIu64 ".%" PRIu64 " does not exist",
+			       op->oid.volume, op->oid.objnum);
+		return;
+	}
+	r.map_epoch = epoch_of(op->osd);
+	r.version = st.version;
+	r.size = st.size;
+	bs_conn_reply(op->conn, op->msg, BS_MSG_OSD_OP_REPLY, &r.base, NULL, 0,
+		      NULL, NULL);
+	op_done(op);
+}
+
+void query_extents(struct osd_op *op)
+{
+	Bs__OsdOpReply r = BS__OSD_OP_REPLY__INIT;
+	struct store_obj_stat st;
+	size_t max = op->len / 8192 + 2, n = 0;
+	uint64_t (*ranges)[2] = bs_xmalloc(max * sizeof(*ranges));
+	Bs__Extent *ext = NULL, **extp = NULL;
+	int ret;
+
+	ret = store_extents(op->osd->store, &op->oid, op->off, op->len,
+			    ranges, max, &n);
+	if (ret && ret != -ENOENT) {
+		free(ranges);
+		op_reply_error(op, ret, "%s: extents: %s", op->osd->name,
+			       strerror(-ret));
+		return;
+	}
+	if (n) {
+		ext = bs_xmalloc(n * sizeof(*ext));
+		extp = bs_xmalloc(n * sizeof(*extp));
+	}
+	for (size_t i = 0; i < n; i++) {
+		bs__extent__init(&ext[i]);
+		ext[i].offset = ranges[i][0];
+		ext[i].length = ranges[i][1];
+		extp[i] = &ext[i];
+	}
+	if (!store_stat(op->osd->store, &op->oid, &st)) {
+		r.version = st.version;
+		r.size = st.size;
+	}
+	r.map_epoch = epoch_of(op->osd);
+	r.n_extents = n;
+	r.extents = extp;
+	bs_conn_reply(op->conn, op->msg, BS_MSG_OSD_OP_REPLY, &r.base, NULL, 0,
+		      NULL, NULL);
+	free(extp);
+	free(ext);
+	free(ranges);
+	op_done(op);
+}
+
+void query_pg_list(struct osd *osd, struct bs_conn *conn, struct bs_msg *msg)
+{
+	const Bs__PgList *req = (const Bs__PgList *)msg->body;
+	Bs__PgListReply r = BS__PG_LIST_REPLY__INIT;
+	struct store_list_entry *ents = NULL;
+	Bs__PgObject *objs = NULL, **objp = NULL;
+	Bs__ObjectId *oids = NULL;
+	size_t n = 0;
+	int ret;
+
+	ret = store_list(osd->store, req->pool, req->pg, &ents, &n);
+	if (ret) {
+		bs_conn_reply_error(conn, msg, ret, "%s: cannot list pg: %s",
+				    osd->name, strerror(-ret));
+		goto out;
+	}
+	if (n) {
+		objs = bs_xmalloc(n * sizeof(*objs));
+		objp = bs_xmalloc(n * sizeof(*objp));
+		oids = bs_xmalloc(n * sizeof(*oids));
+	}
+	for (size_t i = 0; i < n; i++) {
+		bs__pg_object__init(&objs[i]);
+		bs__object_id__init(&oids[i]);
+		oids[i].pool = ents[i].oid.pool;
+		oids[i].pg = ents[i].oid.pg;
+		oids[i].volume = ents[i].oid.volume;
+		oids[i].objnum = ents[i].oid.objnum;
+		objs[i].oid = &oids[i];
+		objs[i].version = ents[i].version;
+		objs[i].size = ents[i].size;
+		objp[i] = &objs[i];
+	}
+	r.map_epoch = epoch_of(osd);
+	r.n_objects = n;
+	r.objects = objp;
+	if (bs__pg_list_reply__get_packed_size(&r) > BS_FRAME_MAX_MSG - 64)
+		bs_conn_reply_error(conn, msg, -EMSGSIZE,
+				    "%s: pg %u.%x holds %zu objects, too many to list at once",
+				    osd->name, req->pool, req->pg, n);
+	else
+		bs_conn_reply(conn, msg, BS_MSG_OSD_PG_LIST_REPLY, &r.base,
+			      NULL, 0, NULL, NULL);
+out:
+	free(oids);
+	free(objp);
+	free(objs);
+	free(ents);
+	bs_msg_free(msg);
+}
+
+void query_statfs(struct osd *osd, struct bs_conn *conn, struct bs_msg *msg)
+{
+	Bs__OsdStatfsReply r = BS__OSD_STATFS_REPLY__INIT;
+	struct store_usage u;
+
+	store_usage(osd->store, &u);
+	r.id = (uint32_t)osd->id;
+	r.capacity = u.capacity;
+	r.used = u.used;
+	r.objects = u.objects;
+	r.map_epoch = epoch_of(osd);
+	bs_conn_reply(conn, msg, BS_MSG_OSD_STATFS_REPLY, &r.base, NULL, 0,
+		      NULL, NULL);
+	bs_msg_free(msg);
+}

@@ -1,0 +1,564 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * basalt-osd-tool: a small client of the OSD data path for tests and
+ * debugging, talking straight to OSDs with the placement computed from the
+ * mons' map (no libbasalt):
+ *
+ *   write  --pool P --volume V [--object-size S] FILE   FILE -> volume V
+ *   read   --pool P --volume V [--object-size S] --size N FILE
+ *   verify --pool P --volume V [--object-size S] --size N [--copies C]
+ *          every object is held, at one version, by C distinct OSDs
+ *          (asked with BS_MSG_OSD_PG_LIST)
+ *   list   --osd ADDR --pool ID --pg PG     objects of one PG on one OSD
+ *   statfs --osd ADDR
+ *
+ * Mons come from -c FILE / $BASALT_CONF.  Ops that get ESTALE, EAGAIN or
+ * a broken connection are retried with a fresh map, within --timeout.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bs/conf.h"
+#include "bs/log.h"
+#include "bs/monc.h"
+#include "bs/msg_types.h"
+#include "bs/msgr.h"
+#include "bs/osdmap.h"
+#include "bs/parse.h"
+#include "proto/osd.pb-c.h"
+
+#define MAX_INFLIGHT	16
+
+struct tool {
+	const char *conf_path, *pool_name, *osd_addr, *file;
+	uint64_t volume, object_size, size, pg, pool_id, copies;
+	uint64_t timeout_ms;
+	struct bs_monc *monc;
+	struct bs_loop *loop;
+	struct bs_msgr *msgr;
+	struct bs_osdmap *map;
+	const struct bs_osdmap_pool *pool;
+	struct bs_conn **conns;		/* by OSD id */
+	char **conn_addr;
+	unsigned n_conns;
+	uint8_t *data;
+	uint64_t deadline;
+};
+
+/* One object's I/O. */
+struct obj_io {
+	struct tool *t;
+	uint64_t objnum, len;
+	bool done, busy;
+	int res;
+	char err[256];
+};
+
+static void die(const char *fmt, ...) BS_PRINTF(1, 2) BS_NORETURN;
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("basalt-osd-tool: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(1);
+}
+
+static const struct bs_msgr_ops no_ops = { 0 };
+
+static void refresh_map(struct tool *t)
+{
+	struct bs_error err = { 0 };
+	Bs__ClusterMap *cm;
+
+	if (bs_monc_get_map_sync(t->monc, &cm, &err))
+		die("cannot get the map: %s", err.msg);
+	bs_osdmap_put(&t->map);
+	if (bs_osdmap_new(&t->map, cm, &err))
+		die("bad map: %s", err.msg);
+	bs__cluster_map__free_unpacked(cm, NULL);
+	t->pool = bs_osdmap_pool_by_name(t->map, t->pool_name);
+	if (!t->pool)
+		die("pool '%s' does not exist", t->pool_name);
+}
+
+static void connect_mons(struct tool *t)
+{
+	struct bs_error err = { 0 };
+	struct bs_conf *conf = NULL;
+	char **addrs;
+	unsigned n;
+
+	if (bs_conf_load(&conf, bs_conf_default_path(t->conf_path), &err) ||
+	    bs_monc_conf_addrs(conf, &addrs, &n, &err) ||
+	    bs_monc_new(&t->monc, NULL, (const char *const *)addrs, n, &err))
+		die("%s", err.msg);
+	bs_monc_addrs_free(&addrs);
+	bs_conf_free(&conf);
+	t->loop = bs_monc_loop(t->monc);
+	if (bs_msgr_new(&t->msgr, t->loop, &no_ops, NULL))
+		die("cannot create a messenger");
+}
+
+static struct bs_conn *conn_to(struct tool *t, int32_t id, const char *addr)
+{
+	struct bs_error err = { 0 };
+
+	if ((unsigned)id >= t->n_conns) {
+		unsigned n = (unsigned)id + 16;
+
+		t->conns = bs_xrealloc(t->conns, n * sizeof(*t->conns));
+		t->conn_addr = bs_xrealloc(t->conn_addr,
+					   n * sizeof(*t->conn_addr));
+		for (unsigned i = t->n_conns; i < n; i++) {
+			t->conns[i] = NULL;
+			t->conn_addr[i] = NULL;
+		}
+		t->n_conns = n;
+	}
+	if (t->conns[id] && strcmp(t->conn_addr[id], addr)) {
+		bs_conn_close(t->conns[id]);
+		bs_conn_put(t->conns[id]);
+		t->conns[id] = NULL;
+		bs_free(&t->conn_addr[id]);
+	}
+	if (!t->conns[id]) {
+		if (bs_msgr_connect(t->msgr, addr, &t->conns[id], &err))
+			die("%s", err.msg);
+		t->conn_addr[id] = bs_xstrdup(addr);
+	}
+	return t->conns[id];
+}
+
+static void run_until(struct tool *t, bool (*done)(void *), void *arg)
+{
+	while (!done(arg)) {
+		if (bs_now_ms() > t->deadline)
+			die("timed out");
+		bs_loop_run_once(t->loop, 100);
+	}
+}
+
+/* Object I/O with retries */
+
+static bool retryable(int res)
+{
+	return res == -ESTALE || res == -EAGAIN || res == -ECONNRESET ||
+	       res == -ECANCELED || res == -ETIMEDOUT || res == -ENOTCONN;
+}
+
+static void io_cb(void *opaque, int res, struct bs_msg *reply)
+{
+	struct obj_io *io = opaque;
+	struct tool *t = io->t;
+
+	io->busy = false;
+	io->res = res;
+	if (res) {
+		snprintf(io->err, sizeof(io->err), "%s",
+			 *bs_msg_error_text(reply) ? bs_msg_error_text(reply) :
+						      strerror(-res));
+	} else if (!io->done && reply->hdr.data_len) {
+		if (reply->hdr.data_len != io->len)
+			die("object %" PRIu64 ": read %u bytes, wanted %" PRIu64,
+			    io->objnum, reply->hdr.data_len, io->len);
+		memcpy(t->data + io->objnum * t->object_size, reply->data,
+		       io->len);
+	}
+	if (!res)
+		io->done = true;
+	bs_msg_free(reply);
+}
+
+static int io_send(struct tool *t, struct obj_io *io, bool write)
+{
+	Bs__OsdOp op = BS__OSD_OP__INIT;
+	Bs__ObjectId oid = BS__OBJECT_ID__INIT;
+	const struct bs_osdmap_osd *o;
+	struct iovec iov;
+	int primary;
+
+	oid.pool = t->pool->id;
+	oid.volume = t->volume;
+	oid.objnum = io->objnum;
+	oid.pg = bs_osdmap_object_pg(t->pool, t->volume, io->objnum);
+	primary = bs_osdmap_pg_primary(t->map, t->pool, oid.pg);
+	if (primary < 0)
+		return -EAGAIN;
+	o = bs_osdmap_osd(t->map, primary);
+	op.map_epoch = t->map->epoch;
+	op.oid = &oid;
+	op.op = write ? BS__OSD_OP_KIND__OSD_OP_WRITE :
+			BS__OSD_OP_KIND__OSD_OP_READ;
+	op.length = io->len;
+	iov.iov_base = t->data + io->objnum * t->object_size;
+	iov.iov_len = io->len;
+	io->busy = true;
+	return bs_conn_call(conn_to(t, primary, o->addr), BS_MSG_OSD_OP,
+			    &op.base, &iov, write, 30000, io_cb, io);
+}
+
+struct round {
+	struct obj_io *ios;
+	uint64_t n;
+};
+
+static bool round_idle(void *arg)
+{
+	struct round *r = arg;
+
+	for (uint64_t i = 0; i < r->n; i++)
+		if (r->ios[i].busy)
+			return false;
+	return true;
+}
+
+static void do_io(struct tool *t, bool write)
+{
+	uint64_t n = (t->size + t->object_size - 1) / t->object_size;
+	struct round r = { bs_xcalloc(n ? n : 1, sizeof(*r.ios)), n };
+	uint64_t left = n;
+
+	for (uint64_t i = 0; i < n; i++) {
+		r.ios[i].t = t;
+		r.ios[i].objnum = i;
+		r.ios[i].len = BS_MIN(t->object_size, t->size - i *
+				      t->object_size);
+	}
+	while (left) {
+		uint64_t inflight = 0;
+
+		for (uint64_t i = 0; i < n; i++) {
+			struct obj_io *io = &r.ios[i];
+			int ret;
+
+			if (io->done || io->busy)
+				continue;
+			if (inflight >= MAX_INFLIGHT)
+				break;
+			ret = io_send(t, io, write);
+			if (ret) {
+				io->busy = false;
+				io->res = ret;
+				continue;
+			}
+			inflight++;
+		}
+		run_until(t, round_idle, &r);
+		left = 0;
+		for (uint64_t i = 0; i < n; i++) {
+			struct obj_io *io = &r.ios[i];
+
+			if (io->done)
+				continue;
+			if (io->res && !retryable(io->res))
+				die("object %" PRIu64 ": %s", io->objnum,
+				    io->err);
+			left++;
+		}
+		if (left && bs_now_ms() > t->deadline)
+			die("timed out with %" PRIu64 " objects left", left);
+		if (left) {
+			bool failed = false;
+
+			for (uint64_t i = 0; i < n; i++)
+				failed |= !r.ios[i].done && r.ios[i].res;
+			if (failed) {
+				usleep(200 * 1000);
+				refresh_map(t);
+			}
+		}
+	}
+	free(r.ios);
+}
+
+/* PG listing */
+
+struct list_call {
+	bool busy;
+	int res;
+	Bs__PgListReply *reply;
+	struct bs_msg *msg;
+};
+
+static void list_cb(void *opaque, int res, struct bs_msg *reply)
+{
+	struct list_call *c = opaque;
+
+	c->busy = false;
+	c->res = res;
+	if (res) {
+		fprintf(stderr, "basalt-osd-tool: list: %s\n",
+			*bs_msg_error_text(reply) ? bs_msg_error_text(reply) :
+						     strerror(-res));
+		bs_msg_free(reply);
+		return;
+	}
+	c->msg = reply;
+	c->reply = (Bs__PgListReply *)reply->body;
+}
+
+static bool call_idle(void *arg)
+{
+	return !((struct list_call *)arg)->busy;
+}
+
+static int pg_list(struct tool *t, struct bs_conn *conn, uint32_t pool,
+		   uint32_t pg, struct list_call *c)
+{
+	Bs__PgList req = BS__PG_LIST__INIT;
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	req.pool = pool;
+	req.pg = pg;
+	c->busy = true;
+	ret = bs_conn_call(conn, BS_MSG_OSD_PG_LIST, &req.base, NULL, 0, 10000,
+			   list_cb, c);
+	if (ret)
+		return ret;
+	run_until(t, call_idle, c);
+	return c->res;
+}
+
+static void cmd_verify(struct tool *t)
+{
+	uint64_t n = (t->size + t->object_size - 1) / t->object_size;
+	uint64_t bad = 0;
+
+	refresh_map(t);
+	for (uint64_t i = 0; i < n; i++) {
+		uint32_t pg = bs_osdmap_object_pg(t->pool, t->volume, i);
+		uint64_t holders = 0, version = 0;
+		char who[256] = "";
+		size_t pos = 0;
+
+		for (unsigned k = 0; k < t->map->n_osds; k++) {
+			const struct bs_osdmap_osd *o = &t->map->osds[k];
+			struct list_call c;
+
+			if (!o->up)
+				continue;
+			if (pg_list(t, conn_to(t, o->id, o->addr),
+				    t->pool->id, pg, &c))
+				die("cannot list pg %u.%x on osd.%d",
+				    t->pool->id, pg, o->id);
+			for (size_t j = 0; j < c.reply->n_objects; j++) {
+				const Bs__PgObject *po = c.reply->objects[j];
+
+				if (po->oid->volume != t->volume ||
+				    po->oid->objnum != i)
+					continue;
+				if (holders && po->version != version)
+					printf("object %" PRIu64 ": osd.%d has version %" PRIx64 ", others %" PRIx64 "\n",
+					       i, o->id, po->version, version);
+				version = po->version;
+				holders++;
+				pos += (size_t)snprintf(who + pos,
+							sizeof(who) - pos,
+							" osd.%d", o->id);
+				if (pos >= sizeof(who))
+					pos = sizeof(who) - 1;
+			}
+			bs_msg_free(c.msg);
+		}
+		printf("object %" PRIu64 ": pg %u.%x version %" PRIx64 " on%s\n",
+		       i, t->pool->id, pg, version, who);
+		if (holders != t->copies)
+			bad++;
+	}
+	if (bad)
+		die("%" PRIu64 " of %" PRIu64 " objects are not on exactly %" PRIu64 " OSDs",
+		    bad, n, t->copies);
+}
+
+static void cmd_list(struct tool *t)
+{
+	struct bs_error err = { 0 };
+	struct bs_conn *conn;
+	struct list_call c;
+
+	if (bs_msgr_connect(t->msgr, t->osd_addr, &conn, &err))
+		die("%s", err.msg);
+	if (pg_list(t, conn, (uint32_t)t->pool_id, (uint32_t)t->pg, &c))
+		exit(1);
+	for (size_t j = 0; j < c.reply->n_objects; j++) {
+		const Bs__PgObject *po = c.reply->objects[j];
+
+		printf("%" PRIu64 " %" PRIu64 " %" PRIx64 " %" PRIu64 "\n",
+		       po->oid->volume, po->oid->objnum, po->version,
+		       po->size);
+	}
+	bs_msg_free(c.msg);
+	bs_conn_put(conn);
+}
+
+static void statfs_cb(void *opaque, int res, struct bs_msg *reply)
+{
+	struct list_call *c = opaque;
+
+	c->busy = false;
+	c->res = res;
+	if (!res) {
+		const Bs__OsdStatfsReply *r =
+			(const Bs__OsdStatfsReply *)reply->body;
+
+		printf("osd.%u capacity %" PRIu64 " used %" PRIu64
+		       " objects %" PRIu64 " epoch %" PRIu64 "\n",
+		       r->id, r->capacity, r->used, r->objects, r->map_epoch);
+	}
+	bs_msg_free(reply);
+}
+
+static void cmd_statfs(struct tool *t)
+{
+	Bs__OsdStatfs req = BS__OSD_STATFS__INIT;
+	struct bs_error err = { 0 };
+	struct list_call c = { .busy = true };
+	struct bs_conn *conn;
+
+	if (bs_msgr_connect(t->msgr, t->osd_addr, &conn, &err))
+		die("%s", err.msg);
+	if (bs_conn_call(conn, BS_MSG_OSD_STATFS, &req.base, NULL, 0, 10000,
+			 statfs_cb, &c))
+		die("cannot send");
+	run_until(t, call_idle, &c);
+	bs_conn_put(conn);
+	if (c.res)
+		die("statfs: %s", strerror(-c.res));
+}
+
+static uint8_t *read_file(const char *path, uint64_t *size)
+{
+	struct stat st;
+	uint8_t *buf;
+	int fd = open(path, O_RDONLY);
+
+	if (fd == -1 || fstat(fd, &st))
+		die("cannot read '%s': %s", path, strerror(errno));
+	buf = bs_xmalloc((size_t)st.st_size + 1);
+	if (read(fd, buf, (size_t)st.st_size) != st.st_size)
+		die("short read of '%s'", path);
+	close(fd);
+	*size = (uint64_t)st.st_size;
+	return buf;
+}
+
+static uint64_t num(const char *what, const char *s, bool size)
+{
+	struct bs_error err = { 0 };
+	uint64_t v;
+
+	if ((size ? bs_parse_size(what, s, &v, &err) :
+		    bs_parse_u64(what, s, &v, &err)))
+		die("%s", err.msg);
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	struct tool t = { .object_size = 4u << 20, .copies = 3,
+			  .timeout_ms = 60000 };
+	const char *cmd = argc > 1 ? argv[1] : "";
+	FILE *f;
+
+	bs_log_init("osd-tool", BS_LOG_WARNING);
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (a[0] != '-') {
+			t.file = a;
+			continue;
+		}
+		if (!v)
+			die("'%s' needs a value", a);
+		i++;
+		if (!strcmp(a, "-c"))
+			t.conf_path = v;
+		else if (!strcmp(a, "--pool"))
+			t.pool_name = v, t.pool_id = strtoull(v, NULL, 10);
+		else if (!strcmp(a, "--volume"))
+			t.volume = num(a, v, false);
+		else if (!strcmp(a, "--object-size"))
+			t.object_size = num(a, v, true);
+		else if (!strcmp(a, "--size"))
+			t.size = num(a, v, true);
+		else if (!strcmp(a, "--copies"))
+			t.copies = num(a, v, false);
+		else if (!strcmp(a, "--osd"))
+			t.osd_addr = v;
+		else if (!strcmp(a, "--pg"))
+			t.pg = strtoull(v, NULL, 16);
+		else if (!strcmp(a, "--timeout"))
+			t.timeout_ms = num(a, v, false) * 1000;
+		else
+			die("unknown option '%s'", a);
+	}
+	if (!t.object_size || t.object_size > (64u << 20))
+		die("'--object-size' must be 1 byte to 64 MiB");
+	t.deadline = bs_now_ms() + t.timeout_ms;
+	if (!strcmp(cmd, "list") || !strcmp(cmd, "statfs")) {
+		struct bs_loop *loop;
+
+		if (!t.osd_addr)
+			die("%s needs --osd ADDR", cmd);
+		if (bs_loop_new(&loop, 0) ||
+		    bs_msgr_new(&t.msgr, loop, &no_ops, NULL))
+			die("cannot create a loop");
+		t.loop = loop;
+		if (!strcmp(cmd, "list"))
+			cmd_list(&t);
+		else
+			cmd_statfs(&t);
+		bs_msgr_free(&t.msgr);
+		bs_loop_free(&loop);
+		return 0;
+	}
+	if (strcmp(cmd, "write") && strcmp(cmd, "read") &&
+	    strcmp(cmd, "verify"))
+		die("usage: basalt-osd-tool write|read|verify|list|statfs ... (see the source)");
+	if (!t.pool_name)
+		die("%s needs --pool NAME", cmd);
+	connect_mons(&t);
+	refresh_map(&t);
+	if (!strcmp(cmd, "write")) {
+		if (!t.file)
+			die("write needs a FILE");
+		t.data = read_file(t.file, &t.size);
+		do_io(&t, true);
+	} else if (!strcmp(cmd, "read")) {
+		if (!t.file || !t.size)
+			die("read needs --size N and a FILE");
+		t.data = bs_xcalloc(1, t.size);
+		do_io(&t, false);
+		f = fopen(t.file, "w");
+		if (!f || fwrite(t.data, 1, t.size, f) != t.size || fclose(f))
+			die("cannot write '%s'", t.file);
+	} else {
+		if (!t.size)
+			die("verify needs --size N");
+		cmd_verify(&t);
+	}
+	for (unsigned i = 0; i < t.n_conns; i++) {
+		if (t.conns[i])
+			bs_conn_put(t.conns[i]);
+		free(t.conn_addr[i]);
+	}
+	free(t.conns);
+	free(t.conn_addr);
+	free(t.data);
+	bs_osdmap_put(&t.map);
+	bs_msgr_free(&t.msgr);
+	bs_monc_free(&t.monc);
+	return 0;
+}
