@@ -13,24 +13,38 @@ usage()
 {
 	cat <<EOF
 Usage:
-  $prog start  --dir DIR [--mons N] [--osds N] [--osd-size SIZE]
-                         [--port-base P] [--wait SECONDS]
-  $prog stop   --dir DIR [--timeout SECONDS] [NAME...]
-  $prog kill   --dir DIR NAME...
-  $prog revive --dir DIR [--wait SECONDS] NAME...
-  $prog status --dir DIR
+  $prog start   --dir DIR [--mons N] [--osds N] [--osd-size SIZE]
+                          [--hosts H] [--port-base P] [--wait SECONDS]
+                          [--set KEY=VALUE]...
+  $prog add-osd --dir DIR [--host NAME] [--osd-size SIZE] [--wait SECONDS]
+  $prog stop    --dir DIR [--timeout SECONDS] [NAME...]
+  $prog kill    --dir DIR NAME...
+  $prog revive  --dir DIR [--wait SECONDS] NAME...
+  $prog status  --dir DIR
 
 start   writes DIR/basalt.conf (first time only: a DIR that already holds a
-        cluster is started again on its data and its basalt.conf), starts
+        cluster is started again on its data and its basalt.conf), formats
+        every OSD that has no data file yet (basalt-osd --mkfs), starts
         every daemon not already running and waits until 'basalt status'
-        reports a quorum (default 30 s; on timeout it prints the logs' tails).
-        mon.N listens on 127.0.0.1:P+2N (raft on P+2N+1); P defaults to a
-        value derived from DIR.  Default: 3 mons, 0 osds.
+        reports a quorum and every OSD is up in the map (each wait 30 s by
+        default; on timeout it prints the logs' tails).
+        mon.N listens on 127.0.0.1:P+2N (raft on P+2N+1), osd.N on P+100+N
+        (port 0, any free port, from osd.100 on; the bound address is
+        written to DIR/osd.N.addr); P defaults to a value derived from
+        DIR.  osd.N keeps its data in DIR/osd.N.data (a file of
+        --osd-size, default 1G, sparse) and DIR/osd.N.meta.  Each OSD is
+        its own host (host-N) unless --hosts H spreads them over H hosts
+        (osd.N on host-(N mod H)).  --set KEY=VALUE adds a [global] key.
+        Default: 3 mons, 0 osds.
+add-osd formats and starts the next OSD (one more than the highest id in
+        basalt.conf) of a running cluster, on its own host unless --host,
+        and waits until it is up in the map.  Prints its name (osd.N) last.
 stop    SIGTERM, wait (default 10 s), then SIGKILL; fails if any daemon had
-        to be killed.  Without NAME, every daemon of DIR.
-kill    SIGKILL the named daemons (e.g. mon.0).
+        to be killed.  Without NAME, every daemon of DIR (OSDs first).
+kill    SIGKILL the named daemons (e.g. mon.0, osd.2).
 revive  start the named daemons again on their existing data and wait
-        until each answers.
+        until each mon answers and each OSD is up in the map again (a
+        new boot).
 status  which daemons of DIR run, and 'basalt status'.
 
 Binaries come from \$BASALT_BIN (default: build/bin of this repository).
@@ -52,23 +66,30 @@ shift
 case "$cmd" in
 -h|--help|help) usage; exit 0 ;;
 start|stop|kill|revive|status) ;;
+add-osd) cmd=add_osd ;;
 *) echo "$prog: unknown command '$cmd'" >&2; usage >&2; exit 2 ;;
 esac
 
 dir=
 mons=3
 osds=0
-osd_size=1G
+osd_size=
+hosts=
+osd_host=
 port_base=
 wait_s=30
 stop_timeout=10
 names=()
+sets=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--dir) dir=${2:?--dir needs a value}; shift 2 ;;
 	--mons) mons=${2:?--mons needs a value}; shift 2 ;;
 	--osds) osds=${2:?--osds needs a value}; shift 2 ;;
 	--osd-size) osd_size=${2:?--osd-size needs a value}; shift 2 ;;
+	--hosts) hosts=${2:?--hosts needs a value}; shift 2 ;;
+	--host) osd_host=${2:?--host needs a value}; shift 2 ;;
+	--set) sets+=("${2:?--set needs KEY=VALUE}"); shift 2 ;;
 	--port-base) port_base=${2:?--port-base needs a value}; shift 2 ;;
 	--wait) wait_s=${2:?--wait needs a value}; shift 2 ;;
 	--timeout) stop_timeout=${2:?--timeout needs a value}; shift 2 ;;
@@ -84,11 +105,20 @@ is_uint()
 }
 { is_uint "$mons" && [ "$mons" -ge 1 ] && [ "$mons" -le 9 ]; } ||
 	die "'--mons': '$mons' must be a number from 1 to 9"
-is_uint "$osds" || die "'--osds': '$osds' is not a number"
+{ is_uint "$osds" && [ "$osds" -le 1000 ]; } ||
+	die "'--osds': '$osds' must be a number from 0 to 1000"
+[ -z "$hosts" ] || { is_uint "$hosts" && [ "$hosts" -ge 1 ]; } ||
+	die "'--hosts': '$hosts' must be a number from 1"
+[ -z "$osd_host" ] || [[ "$osd_host" =~ ^[A-Za-z0-9_.-]{1,63}$ ]] ||
+	die "'--host': '$osd_host' must be 1-63 of A-Z a-z 0-9 _ . -"
+for kv in "${sets[@]}"; do
+	[[ "$kv" =~ ^[a-z_][a-z0-9_]*=.+$ ]] ||
+		die "'--set': '$kv' is not KEY=VALUE"
+done
 is_uint "$wait_s" || die "'--wait': '$wait_s' is not a number of seconds"
 is_uint "$stop_timeout" ||
 	die "'--timeout': '$stop_timeout' is not a number of seconds"
-[[ "$osd_size" =~ ^[0-9]+[KMGTkmgt]?$ ]] ||
+[ -z "$osd_size" ] || [[ "$osd_size" =~ ^[0-9]+[KMGTkmgt]?$ ]] ||
 	die "'--osd-size': '$osd_size' is not a size (e.g. 10G)"
 [ -z "$port_base" ] || {
 	is_uint "$port_base" && [ "$port_base" -ge 1024 ] &&
@@ -120,11 +150,17 @@ daemon_pid()
 	echo "$pid"
 }
 
-# Every daemon named in basalt.conf, in file order.
+# Every daemon named in basalt.conf, in file order (mons, then OSDs).
 conf_daemons()
 {
 	sed -n 's/^[[:space:]]*\[\(\(mon\|osd\)\.[0-9]\+\)\][[:space:]]*$/\1/p' \
 		"$conf"
+}
+
+# The OSD ids of basalt.conf, one a line.
+conf_osd_ids()
+{
+	conf_daemons | sed -n 's/^osd\.//p'
 }
 
 # The value of key $2 in section [$1] of basalt.conf.
@@ -164,6 +200,30 @@ close_fds()
 	done
 }
 
+need_bin()
+{
+	[ -x "$bin_dir/$1" ] ||
+		die "no $bin_dir/$1: build first or set \$BASALT_BIN"
+}
+
+# Format osd.$1 if its data file does not exist yet (first start).
+osd_mkfs()
+{
+	local name=osd.$1 data
+
+	data=$(conf_get "$name" data_path)
+	[ -n "$data" ] || die "$name has no data_path in $conf"
+	[ -e "$data" ] && return 0
+	need_bin basalt-osd
+	echo "--- $(date -u +%FT%TZ) $prog: formatting $name" >>"$dir/$name.log"
+	if ! "$bin_dir/basalt-osd" -c "$conf" --id "$1" --mkfs \
+		</dev/null >>"$dir/$name.log" 2>&1; then
+		tail -n 25 "$dir/$name.log" >&2
+		die "$name: 'basalt-osd --mkfs' failed (log above, in $dir/$name.log)"
+	fi
+	echo "$prog: formatted $name ($data)"
+}
+
 start_daemon()
 {
 	local name=$1 kind=${1%%.*} id=${1#*.} pid
@@ -174,8 +234,7 @@ start_daemon()
 	fi
 	case "$kind" in
 	mon)
-		[ -x "$bin_dir/basalt-mon" ] ||
-			die "no $bin_dir/basalt-mon: build first or set \$BASALT_BIN"
+		need_bin basalt-mon
 		echo "--- $(date -u +%FT%TZ) $prog: starting $name" \
 			>>"$dir/$name.log"
 		(
@@ -184,8 +243,21 @@ start_daemon()
 				</dev/null >>"$dir/$name.log" 2>&1
 		) &
 		;;
+	osd)
+		need_bin basalt-osd
+		osd_mkfs "$id"
+		rm -f "$dir/$name.addr"
+		echo "--- $(date -u +%FT%TZ) $prog: starting $name" \
+			>>"$dir/$name.log"
+		(
+			close_fds
+			exec "$bin_dir/basalt-osd" -c "$conf" --id "$id" \
+				--addr-file "$dir/$name.addr" \
+				</dev/null >>"$dir/$name.log" 2>&1
+		) &
+		;;
 	*)
-		die "$name: OSDs are not yet supported"
+		die "$name: unknown kind of daemon"
 		;;
 	esac
 	pid=$!
@@ -193,29 +265,42 @@ start_daemon()
 	echo "$prog: started $name (pid $pid)"
 }
 
-# SIGTERM daemon $1, wait up to $stop_timeout s, then SIGKILL.  Returns 1
-# if it had to be killed.
-stop_daemon()
+# SIGTERM every daemon named, wait up to $stop_timeout s for all of them,
+# then SIGKILL those left.  Returns 1 if any had to be killed.
+stop_daemons()
 {
-	local name=$1 pid i
+	local name pid i rc=0 left
+	local -A pids=()
 
-	if ! pid=$(daemon_pid "$name"); then
-		rm -f "$dir/$name.pid"
-		return 0
-	fi
-	kill -TERM "$pid" 2>/dev/null || true
-	for ((i = 0; i < stop_timeout * 10; i++)); do
-		if ! daemon_pid "$name" >/dev/null; then
+	for name in "$@"; do
+		if pid=$(daemon_pid "$name"); then
+			pids[$name]=$pid
+			kill -TERM "$pid" 2>/dev/null || true
+		else
 			rm -f "$dir/$name.pid"
-			echo "$prog: stopped $name (pid $pid)"
-			return 0
 		fi
+	done
+	for ((i = 0; i < stop_timeout * 10; i++)); do
+		left=0
+		for name in "${!pids[@]}"; do
+			if daemon_pid "$name" >/dev/null; then
+				left=1
+				continue
+			fi
+			rm -f "$dir/$name.pid"
+			echo "$prog: stopped $name (pid ${pids[$name]})"
+			unset "pids[$name]"
+		done
+		[ "$left" -eq 1 ] || return 0
 		sleep 0.1
 	done
-	kill -KILL "$pid" 2>/dev/null || true
-	rm -f "$dir/$name.pid"
-	echo "$prog: $name (pid $pid) did not stop within ${stop_timeout}s of SIGTERM; sent SIGKILL" >&2
-	return 1
+	for name in "${!pids[@]}"; do
+		kill -KILL "${pids[$name]}" 2>/dev/null || true
+		rm -f "$dir/$name.pid"
+		echo "$prog: $name (pid ${pids[$name]}) did not stop within ${stop_timeout}s of SIGTERM; sent SIGKILL" >&2
+		rc=1
+	done
+	return $rc
 }
 
 kill_daemon()
@@ -240,7 +325,7 @@ tail_logs()
 {
 	local name
 
-	for name in $(conf_daemons); do
+	for name in "$@"; do
 		[ -f "$dir/$name.log" ] || continue
 		echo "=== tail of $dir/$name.log" >&2
 		tail -n 25 "$dir/$name.log" >&2
@@ -261,25 +346,117 @@ has_quorum()
 	grep -q '"leader": *"' <<<"$out"
 }
 
+# "ID UP UP_FROM" for every OSD in the map (from 'basalt osd ls', whose
+# JSON has one key per line).
+map_osds()
+{
+	local out
+
+	out=$(cli osd ls --format json 2>/dev/null) || return 1
+	awk '
+		/"id":/ { v = $2; gsub(/[^0-9]/, "", v); id = v; ids[id] = 1 }
+		/"up":/ { up[id] = ($2 ~ /true/) ? 1 : 0 }
+		/"up_from":/ { v = $2; gsub(/[^0-9]/, "", v); from[id] = v }
+		END { for (i in ids) print i, up[i] + 0, from[i] + 0 }
+	' <<<"$out"
+}
+
+# Wait until every OSD named ("osd.N") is up in the map with an up_from
+# above the one given in the map ${old[osd.N]} (0: any), failing if one
+# exits or the wait passes $wait_s.
+wait_osds_up()
+{
+	local name id deadline states from
+	local -n _old=$1
+	shift
+
+	deadline=$((SECONDS + wait_s))
+	for name in "$@"; do
+		id=${name#osd.}
+		while :; do
+			states=$(map_osds) || states=
+			from=$(awk -v id="$id" '$1 == id && $2 == 1 { print $3 }' \
+				<<<"$states")
+			if [ -n "$from" ] && [ "$from" -gt "${_old[$name]:-0}" ]
+			then
+				break
+			fi
+			daemon_pid "$name" >/dev/null || {
+				tail_logs "$name"
+				die "$name exited during start-up; see $dir/$name.log"
+			}
+			if [ $SECONDS -ge $deadline ]; then
+				tail_logs "$name"
+				die "$name is not up in the map after ${wait_s}s (log above)"
+			fi
+			sleep 0.2
+		done
+	done
+}
+
+# Start the OSDs named (formatting new ones) and wait until each is up in
+# the map by a boot of its own: one that was not running must show an
+# up_from newer than the map had (after kill -9 the map may still say up).
+start_osds()
+{
+	local name states
+	local -A old=()
+
+	[ $# -gt 0 ] || return 0
+	states=$(map_osds) || states=
+	for name in "$@"; do
+		old[$name]=0
+		if ! daemon_pid "$name" >/dev/null; then
+			old[$name]=$(awk -v id="${name#osd.}" \
+				'$1 == id && $2 == 1 { print $3 }' <<<"$states")
+		fi
+		start_daemon "$name"
+	done
+	wait_osds_up old "$@"
+}
+
 # --- commands -----------------------------------------------------------
+
+# The messenger address of osd.$1 in a cluster whose ports start at $2.
+osd_addr()
+{
+	if [ "$1" -lt 100 ]; then
+		echo "127.0.0.1:$(($2 + 100 + $1))"
+	else
+		echo "127.0.0.1:0"
+	fi
+}
+
+# Print the [osd.$1] section (port base $2, host $3, size $4).
+osd_section()
+{
+	echo
+	echo "[osd.$1]"
+	echo "addr = $(osd_addr "$1" "$2")"
+	echo "host = $3"
+	echo "data_path = $dir/osd.$1.data"
+	echo "meta_dir = $dir/osd.$1.meta"
+	echo "osd_size = $4"
+}
 
 write_conf()
 {
-	local n addr raft
+	local n addr raft kv
 
 	if [ -z "$port_base" ]; then
 		# A stable default per DIR, below the ephemeral port range.
 		port_base=$((20000 + ($(cksum <<<"$dir" | cut -d' ' -f1) \
 			% 60) * 200))
 	fi
-	[ "$osds" -eq 0 ] ||
-		die "'--osds $osds': OSDs are not yet supported (use --osds 0)"
 	{
 		echo "# Written by $prog start on $(date -u +%FT%TZ)"
 		echo "[global]"
 		echo "log_level = info"
 		echo "mon_command_timeout = 5s"
 		echo "mon_election_timeout = 1000ms"
+		for kv in "${sets[@]}"; do
+			echo "${kv%%=*} = ${kv#*=}"
+		done
 		for ((n = 0; n < mons; n++)); do
 			addr=$((port_base + 2 * n))
 			raft=$((addr + 1))
@@ -289,44 +466,83 @@ write_conf()
 			echo "raft_addr = 127.0.0.1:$raft"
 			echo "data_dir = $dir/mon.$n"
 		done
+		for ((n = 0; n < osds; n++)); do
+			osd_section "$n" "$port_base" \
+				"host-$((n % ${hosts:-$osds}))" "${osd_size:-1G}"
+		done
 	} >"$conf.tmp"
 	mv "$conf.tmp" "$conf"
-	echo "$prog: wrote $conf (mons: $mons, ports from $port_base)"
+	echo "$prog: wrote $conf (mons: $mons, osds: $osds, ports from $port_base)"
+}
+
+wait_quorum()
+{
+	local name deadline
+
+	deadline=$((SECONDS + wait_s))
+	while ! has_quorum; do
+		if [ $SECONDS -ge $deadline ]; then
+			tail_logs $(conf_daemons)
+			die "the cluster in $dir did not reach a quorum within ${wait_s}s (logs above)"
+		fi
+		for name in $(conf_daemons); do
+			[ "${name%%.*}" = mon ] || continue
+			daemon_pid "$name" >/dev/null && continue
+			tail_logs "$name"
+			die "$name exited during start-up; see $dir/$name.log"
+		done
+		sleep 0.2
+	done
 }
 
 cmd_start()
 {
-	local name deadline
+	local name
+	local -a osd_names=()
 
 	if [ -f "$conf" ]; then
 		echo "$prog: $dir already holds a cluster: starting it on its data"
 	else
 		write_conf
 	fi
-	[ -x "$bin_dir/basalt" ] ||
-		die "no $bin_dir/basalt: build first or set \$BASALT_BIN"
+	need_bin basalt
 	for name in $(conf_daemons); do
-		start_daemon "$name"
+		[ "${name%%.*}" = mon ] && start_daemon "$name"
 	done
-	deadline=$((SECONDS + wait_s))
-	while ! has_quorum; do
-		if [ $SECONDS -ge $deadline ]; then
-			tail_logs
-			die "the cluster in $dir did not reach a quorum within ${wait_s}s (logs above)"
-		fi
-		for name in $(conf_daemons); do
-			daemon_pid "$name" >/dev/null && continue
-			tail_logs
-			die "$name exited during start-up; see $dir/$name.log"
-		done
-		sleep 0.2
+	wait_quorum
+	for name in $(conf_daemons); do
+		[ "${name%%.*}" = osd ] && osd_names+=("$name")
 	done
-	echo "$prog: cluster in $dir is up"
+	start_osds "${osd_names[@]}"
+	echo "$prog: cluster in $dir is up (mons: $(conf_daemons |
+		grep -c '^mon'), osds: ${#osd_names[@]})"
+}
+
+cmd_add_osd()
+{
+	local id=0 n base size host name
+
+	[ -f "$conf" ] || die "no cluster in $dir (no basalt.conf)"
+	need_bin basalt
+	for n in $(conf_osd_ids); do
+		[ "$n" -lt "$id" ] || id=$((n + 1))
+	done
+	base=$(conf_get mon.0 addr)
+	base=${base##*:}
+	is_uint "$base" || die "cannot find the port of mon.0 in $conf"
+	size=${osd_size:-$(conf_get osd.0 osd_size)}
+	host=${osd_host:-host-$id}
+	name=osd.$id
+	osd_section "$id" "$base" "$host" "${size:-1G}" >>"$conf"
+	echo "$prog: added [$name] to $conf (host $host)"
+	start_osds "$name"
+	echo "$name"
 }
 
 cmd_stop()
 {
 	local name rc=0
+	local -a mons_=() osds_=()
 
 	[ -f "$conf" ] || die "no cluster in $dir (no basalt.conf)"
 	if [ ${#names[@]} -eq 0 ]; then
@@ -334,8 +550,14 @@ cmd_stop()
 	fi
 	for name in "${names[@]}"; do
 		check_name "$name"
-		stop_daemon "$name" || rc=1
+		case "$name" in
+		osd.*) osds_+=("$name") ;;
+		*) mons_+=("$name") ;;
+		esac
 	done
+	# OSDs first: they tell the mons they are going down.
+	stop_daemons "${osds_[@]}" || rc=1
+	stop_daemons "${mons_[@]}" || rc=1
 	return $rc
 }
 
@@ -344,7 +566,8 @@ cmd_kill()
 	local name
 
 	[ -f "$conf" ] || die "no cluster in $dir (no basalt.conf)"
-	[ ${#names[@]} -gt 0 ] || die "kill: name the daemons to kill (e.g. mon.0)"
+	[ ${#names[@]} -gt 0 ] ||
+		die "kill: name the daemons to kill (e.g. mon.0 or osd.1)"
 	for name in "${names[@]}"; do
 		check_name "$name"
 		kill_daemon "$name"
@@ -354,13 +577,18 @@ cmd_kill()
 cmd_revive()
 {
 	local name addr deadline
+	local -a osd_names=()
 
 	[ -f "$conf" ] || die "no cluster in $dir (no basalt.conf)"
 	[ ${#names[@]} -gt 0 ] ||
-		die "revive: name the daemons to start (e.g. mon.0)"
+		die "revive: name the daemons to start (e.g. mon.0 or osd.1)"
 	for name in "${names[@]}"; do
 		check_name "$name"
-		start_daemon "$name"
+		if [ "${name%%.*}" = osd ]; then
+			osd_names+=("$name")
+		else
+			start_daemon "$name"
+		fi
 	done
 	deadline=$((SECONDS + wait_s))
 	for name in "${names[@]}"; do
@@ -376,6 +604,7 @@ cmd_revive()
 			sleep 0.2
 		done
 	done
+	start_osds "${osd_names[@]}"
 }
 
 cmd_status()
@@ -391,6 +620,9 @@ cmd_status()
 		fi
 	done
 	cli status || true
+	if [ -n "$(conf_osd_ids)" ]; then
+		cli osd ls || true
+	fi
 }
 
 "cmd_$cmd"

@@ -10,6 +10,7 @@ BUILD_DEPS=(
 	libprotobuf-c-dev protobuf-c-compiler
 	libfuse3-dev libraft-dev libuv1-dev libcmocka-dev
 	clang libclang-rt-dev
+	dpkg-dev
 )
 TEST_DEPS=(
 	qemu-utils libnbd-bin fio e2fsprogs fuse3 python3 procps iproute2 jq

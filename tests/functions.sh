@@ -237,7 +237,9 @@ BASALT_CONF=
 
 # cluster_start [--mons N] [--osds N] [cluster.sh start options]: start a
 # local cluster in $T/cluster on a free port range and register its stop
-# and log checks as cleanup.  Sets CLUSTER_DIR and BASALT_CONF.
+# and log checks as cleanup.  Sets CLUSTER_DIR and BASALT_CONF.  With
+# --osds N it returns once every OSD is up in the map (--osd-size SIZE,
+# default 1G sparse files; --hosts H to put several OSDs on one host).
 cluster_start()
 {
 	local base
@@ -311,6 +313,102 @@ basalt_on()
 	local n=$1
 	shift
 	basalt --mon-host "$(mon_addr "$n")" --local "$@"
+}
+
+# osd_kill N / osd_stop N / osd_revive N: SIGKILL / SIGTERM (bounded) /
+# start osd.N again on its data and wait until it is up in the map again.
+osd_kill()
+{
+	cluster_sh kill "osd.$1"
+}
+
+osd_stop()
+{
+	cluster_sh stop "osd.$1"
+}
+
+osd_revive()
+{
+	cluster_sh revive "osd.$1"
+}
+
+# osd_add [--host NAME] [--osd-size SIZE]: format and start the next OSD;
+# prints its number N (of osd.N).
+osd_add()
+{
+	local out
+
+	out=$(cluster_sh add-osd "$@") || return 1
+	out=$(tail -n 1 <<<"$out")
+	echo "${out#osd.}"
+}
+
+# osd_pid N: the pid of osd.N (fails if it is not running).
+osd_pid()
+{
+	cat "$CLUSTER_DIR/osd.$1.pid"
+}
+
+# osd_addr N: the address osd.N listens on (written when it started).
+osd_addr()
+{
+	cat "$CLUSTER_DIR/osd.$1.addr"
+}
+
+# osds_up: the number of OSDs up in the map.
+osds_up()
+{
+	basalt osd ls --format json | jq '[.[] | select(.up)] | length'
+}
+
+# volume_setup POOL/NAME SIZE [pool create options]: create the pool
+# (default --size 3 --pg-num 32 when no option is given) unless it exists,
+# then the volume.
+volume_setup()
+{
+	local spec=$1 size=$2 pool=${1%%/*}
+	shift 2
+
+	if ! basalt pool ls --format json |
+		jq -e --arg p "$pool" 'any(.[]; .name == $p)' >/dev/null; then
+		if [ $# -eq 0 ]; then
+			set -- --size 3 --pg-num 32
+		fi
+		basalt pool create "$pool" "$@" >/dev/null
+	fi
+	basalt volume create "$spec" --size "$size" >/dev/null
+}
+
+# The object size of volume POOL/NAME (from the mons' directory alone).
+_object_size()
+{
+	basalt volume ls "${1%%/*}" --format json |
+		jq -e --arg n "${1#*/}" '.[] | select(.name == $n) | .object_size'
+}
+
+# pg_primary POOL/NAME OBJNO: the N of osd.N, primary of the PG holding
+# object OBJNO of the volume (from 'basalt object locate'); fails when the
+# PG has no primary up.
+pg_primary()
+{
+	local osize p
+
+	osize=$(_object_size "$1") || return 1
+	p=$(basalt object locate "$1" $(($2 * osize)) --format json |
+		jq -e '.primary // empty') || return 1
+	[ -n "$p" ] || return 1
+	echo "$p"
+}
+
+# pg_acting POOL/NAME OBJNO: the acting set of that object's PG, one OSD
+# number per line.
+pg_acting()
+{
+	local osize
+
+	osize=$(_object_size "$1") || return 1
+	basalt object locate "$1" $(($2 * osize)) --format json |
+		jq -e '.acting[]'
 }
 
 mon_kill()

@@ -7,12 +7,16 @@
 #ifndef BASALT_CLI_H
 #define BASALT_CLI_H
 
+#include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "bs/error.h"
 #include "bs/monc.h"
+#include "bs/msgr.h"
+#include "bs/osdmap.h"
 
 /* Exit codes (docs/cli.md). */
 #define CLI_EXIT_OK	0
@@ -20,7 +24,7 @@
 #define CLI_EXIT_USAGE	2	/* the command line is wrong */
 
 #define CLI_MAX_POS	4
-#define CLI_MAX_OPTS	8
+#define CLI_MAX_OPTS	12
 
 enum cli_format {
 	CLI_FORMAT_PLAIN,
@@ -39,6 +43,10 @@ struct cli {
 	char **addrs;			/* the mons' addresses */
 	unsigned naddrs;
 	FILE *out;
+	/* osdc.c: straight to OSDs, on the monc's loop */
+	struct bs_msgr *msgr;
+	struct cli_osd_conn *osd_conns;
+	unsigned nosd_conns;
 };
 
 /* An option of a command: "--size N" (arg "N") or a flag (arg NULL). */
@@ -80,6 +88,15 @@ extern const struct cli_cmd cli_status_cmds[];
 extern const struct cli_cmd cli_mon_cmds[];
 extern const struct cli_cmd cli_pool_cmds[];
 extern const struct cli_cmd cli_volume_cmds[];
+extern const struct cli_cmd cli_osd_cmds[];
+extern const struct cli_cmd cli_object_cmds[];
+extern const struct cli_cmd cli_bench_cmds[];
+
+/* cmd_import.c, cmd_export.c: entries of the volume table */
+int volume_import(struct cli *cli, const struct cli_args *a,
+		  struct bs_error *err);
+int volume_export(struct cli *cli, const struct cli_args *a,
+		  struct bs_error *err);
 
 /* main.c */
 /* The value of option @name ("--size") in @a, "" for a set flag, or NULL. */
@@ -159,6 +176,132 @@ void mon_view_release(struct mon_view *v);
 const char *mon_view_name(const struct mon_view *v, unsigned i, char *buf,
 			  size_t len);
 
+/* osdc.c: the map for placement, and requests straight to OSDs. */
+
+/* The cluster map as a placement map.  Release with bs_osdmap_put(). */
+int cli_osdmap(struct cli *cli, struct bs_osdmap **out, struct bs_error *err);
+/* Pool @name of @map, or NULL with -ENOENT and advice in @err. */
+const struct bs_osdmap_pool *cli_find_pool(const struct bs_osdmap *map,
+					   const char *name,
+					   struct bs_error *err);
+
+/*
+ * Fail (-EHOSTDOWN, with what to do) if some PG of @pool has no OSD up
+ * in the map, so that data commands fail at once instead of waiting for
+ * one; -ENOENT if there is no such pool.
+ */
+int cli_check_pgs(struct cli *cli, const char *pool, struct bs_error *err);
+
+/* One request to one OSD; the results are filled by cli_osd_calls(). */
+struct cli_osd_call {
+	int32_t osd;			/* osd.N, for messages */
+	const char *addr;		/* borrowed; NULL or "": never booted */
+	uint16_t type;			/* BS_MSG_OSD_* */
+	const ProtobufCMessage *body;	/* borrowed during the call */
+	/* results */
+	bool busy;
+	int res;			/* 0 or -errno (-ETIMEDOUT: no answer) */
+	struct bs_msg *reply;		/* res 0: the reply (caller frees) */
+	char error[BS_ERROR_MSG_MAX];	/* res < 0: why, for people */
+};
+
+/*
+ * Send every call, at most @max_inflight at a time, each bounded by
+ * @timeout_ms, and wait for all.  A call's own failure is in its res and
+ * error; the return value is -errno only when nothing could be tried (no
+ * mon client, no messenger).  Free replies with cli_osd_call_release().
+ */
+int cli_osd_calls(struct cli *cli, struct cli_osd_call *calls, size_t n,
+		  unsigned max_inflight, uint64_t timeout_ms,
+		  struct bs_error *err);
+void cli_osd_call_release(struct cli_osd_call *calls, size_t n);
+/* Close the OSD connections and the messenger (before the monc). */
+void cli_osdc_release(struct cli *cli);
+
+/* names.c: "1.2f" -> pool 1, pg 0x2f.  -EINVAL naming @what if malformed. */
+int cli_parse_pgid(const char *what, const char *s, uint32_t *pool,
+		   uint32_t *pg, struct bs_error *err);
+/* The name of an object as the CLI shows it: "vol.2a.0000000000000003". */
+const char *cli_object_name(uint64_t volume, uint64_t objnum, char *buf,
+			    size_t len);
+
+/* data.c: libbasalt for the commands that move data. */
+struct basalt_cluster;
+struct basalt_volume;
+
+/*
+ * Connect libbasalt to the cluster the CLI talks to (-c, $BASALT_CONF,
+ * or -m ADDRS through a temporary config) and open @spec "POOL/NAME".
+ * -ENOENT with advice when the volume does not exist.  Close with
+ * cli_data_close().
+ */
+int cli_data_open(struct cli *cli, const char *spec,
+		  struct basalt_cluster **cluster, struct basalt_volume **vol,
+		  struct bs_error *err);
+void cli_data_close(struct basalt_cluster **cluster,
+		    struct basalt_volume **vol);
+
+/*
+ * Allocated bytes of @vol (libbasalt block status over all of it).
+ * Returns 0 or -errno with @err set.
+ */
+int cli_data_used(struct basalt_volume *vol, uint64_t size, uint64_t *used,
+		  struct bs_error *err);
+
+/*
+ * Asynchronous libbasalt I/O into buffers ("slots"): each slot counts its
+ * requests in flight; the first failure of any is kept.  Completions run
+ * on libbasalt's thread, waits on the CLI's.
+ */
+struct cli_aio {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int error;		/* first failure, -errno */
+	uint64_t error_off;	/* the slot offset it happened at */
+};
+
+struct cli_aio_slot {
+	struct cli_aio *aio;
+	uint8_t *buf;
+	uint64_t off, len;	/* the volume range the slot holds */
+	unsigned pending;	/* requests in flight (under aio->lock) */
+};
+
+void cli_aio_init(struct cli_aio *aio);
+void cli_aio_release(struct cli_aio *aio);
+/* Count one more request of @s in flight, before submitting it. */
+void cli_aio_hold(struct cli_aio_slot *s);
+/* The completion (basalt_completion_fn) to give with @s as opaque. */
+void cli_aio_done(void *opaque, ssize_t res);
+/* Wait until nothing of @s is in flight; returns the first failure. */
+int cli_aio_wait(struct cli_aio_slot *s);
+/* The first failure so far (0: none), and where. */
+int cli_aio_error(struct cli_aio *aio, uint64_t *off);
+
+/*
+ * zeros.c: from *@pos on in @buf[0..@len), find the next run of @block-sized
+ * blocks (the last one may be shorter) that are not all zero: true with
+ * *@pos at its start and *@run its length, false (and *@pos = @len) when
+ * the rest is zero.  Pure.
+ */
+bool cli_find_data(const uint8_t *buf, size_t len, size_t block,
+		   size_t *pos, size_t *run);
+
+/* progress.c: a progress bar on stderr, only when stderr is a terminal. */
+struct progress {
+	const char *what;		/* "Importing" */
+	uint64_t total, done;
+	uint64_t start_ms, last_ms;
+	bool on;			/* stderr is a terminal */
+	bool shown;			/* a line is on the screen */
+};
+
+void progress_init(struct progress *p, const char *what, uint64_t total);
+/* Set the bytes done; redraws at most every 100 ms. */
+void progress_update(struct progress *p, uint64_t done);
+/* Clear the line (on success: 100%, then a newline). */
+void progress_end(struct progress *p, bool ok);
+
 /* output.c: JSON for scripts.  Pretty-printed, one value per document. */
 #define JSON_MAX_DEPTH 16
 
@@ -180,6 +323,8 @@ void json_str(struct json *j, const char *s);
 void json_u64(struct json *j, uint64_t v);
 void json_i64(struct json *j, int64_t v);
 void json_bool(struct json *j, bool v);
+/* A number with @decimals digits after the point; NaN/inf: null. */
+void json_double(struct json *j, double v, int decimals);
 void json_null(struct json *j);
 /* Finish the document (a newline after the top-level value). */
 void json_end(struct json *j);
@@ -205,6 +350,9 @@ void table_add(struct table *t, const char *const *cells);
 /* Print the heads and every row, columns two spaces apart. */
 void table_print(const struct table *t, FILE *out);
 void table_free(struct table **t);
+
+/* "1.5 GiB", "512 B": @bytes to 3 significant digits, for people. */
+const char *format_bytes(uint64_t bytes, char *buf, size_t len);
 
 /* "2025-11-22T01:25:03Z" for a wall clock in microseconds, "-" for 0. */
 const char *format_time_us(uint64_t us, char *buf, size_t len);

@@ -16,7 +16,15 @@
 #define OBJECT_MIN	(4u << 10)
 #define OBJECT_MAX	(64u << 20)
 
-static void volume_json(struct json *j, const Bs__Volume *v)
+/* Bytes in use of a volume, when the data path can tell. */
+struct used {
+	bool known;
+	uint64_t bytes;
+	char why[BS_ERROR_MSG_MAX];	/* !known: the reason */
+};
+
+static void volume_json_used(struct json *j, const Bs__Volume *v,
+			     const struct used *u)
 {
 	char when[32];
 
@@ -31,7 +39,62 @@ static void volume_json(struct json *j, const Bs__Volume *v)
 		    (v->size + v->object_size - 1) / v->object_size : 0);
 	json_kv_str(j, "created", format_time_us(v->created_us, when,
 						 sizeof(when)));
+	if (u) {
+		json_key(j, "used");
+		if (u->known)
+			json_u64(j, u->bytes);
+		else
+			json_null(j);
+		if (!u->known)
+			json_kv_str(j, "used_error", u->why);
+	}
 	json_obj_end(j);
+}
+
+static void volume_json(struct json *j, const Bs__Volume *v)
+{
+	volume_json_used(j, v, NULL);
+}
+
+/*
+ * Used bytes of @v: the sum of its allocated extents (libbasalt block
+ * status: one EXTENTS query per object, batched).  Only asked when every
+ * PG of the pool has a primary up, so that a cluster without OSDs answers
+ * at once ("unknown") instead of waiting for one.
+ */
+static void volume_used(struct cli *cli, const Bs__Volume *v, struct used *u)
+{
+	struct basalt_cluster *cluster = NULL;
+	struct basalt_volume *vol = NULL;
+	const struct bs_osdmap_pool *pool;
+	struct bs_osdmap *map = NULL;
+	struct bs_error err = { 0 };
+	char spec[VOLUME_SPEC_MAX];
+	uint32_t pg, down = 0;
+
+	u->known = false;
+	if (cli_osdmap(cli, &map, &err)) {
+		snprintf(u->why, sizeof(u->why), "%s", err.msg);
+		return;
+	}
+	pool = bs_osdmap_pool(map, v->pool_id);
+	for (pg = 0; pool && pg < pool->place.pg_num; pg++)
+		down += bs_osdmap_pg_primary(map, pool, pg) < 0;
+	if (!pool || !map->n_osds || down) {
+		snprintf(u->why, sizeof(u->why),
+			 !map->n_osds ? "the cluster has no OSDs" :
+			 "%u PGs of pool '%s' have no OSD up", down, v->pool);
+		bs_osdmap_put(&map);
+		return;
+	}
+	bs_osdmap_put(&map);
+	snprintf(spec, sizeof(spec), "%s/%s", v->pool, v->name);
+	if (cli_data_open(cli, spec, &cluster, &vol, &err) ||
+	    cli_data_used(vol, v->size, &u->bytes, &err))
+		snprintf(u->why, sizeof(u->why), "%s", err.msg);
+	else
+		u->known = true;
+	cli_data_close(&cluster, &vol);
 }
 
 /* --size: a size, whole sectors, not 0. */
@@ -190,7 +253,9 @@ static int volume_info(struct cli *cli, const struct cli_args *a,
 	Bs__VolumeList *list = NULL;
 	const char *pool, *name;
 	char spec[VOLUME_SPEC_MAX], size[32], osize[32], when[32];
+	char used[BS_ERROR_MSG_MAX + 64], ub[32];
 	const Bs__Volume *v;
+	struct used u = { 0 };
 	struct json j;
 	int ret;
 
@@ -202,21 +267,31 @@ static int volume_info(struct cli *cli, const struct cli_args *a,
 	if (ret)
 		return ret;
 	v = list->volumes[0];
+	volume_used(cli, v, &u);
 	if (cli->format == CLI_FORMAT_JSON) {
 		json_init(&j, cli->out);
-		volume_json(&j, v);
+		volume_json_used(&j, v, &u);
 		json_end(&j);
 	} else {
+		if (u.known)
+			snprintf(used, sizeof(used), "%s (%" PRIu64 " bytes, %.1f%%)",
+				 format_bytes(u.bytes, ub, sizeof(ub)), u.bytes,
+				 v->size ? 100.0 * (double)u.bytes /
+				 (double)v->size : 0.0);
+		else
+			snprintf(used, sizeof(used), "unknown (%s)", u.why);
 		fprintf(cli->out,
 			"volume:      %s/%s\n"
 			"id:          %" PRIu64 "\n"
 			"pool id:     %u\n"
 			"size:        %s (%" PRIu64 " bytes)\n"
+			"used:        %s\n"
 			"object size: %s\n"
 			"objects:     %" PRIu64 "\n"
 			"created:     %s\n",
 			v->pool, v->name, v->id, v->pool_id,
 			bs_format_size(v->size, size, sizeof(size)), v->size,
+			used,
 			bs_format_size(v->object_size, osize, sizeof(osize)),
 			v->object_size ? (v->size + v->object_size - 1) /
 				v->object_size : 0,
@@ -325,6 +400,19 @@ static const struct cli_opt volume_create_opts[] = {
 	{ NULL },
 };
 
+static const struct cli_opt volume_import_opts[] = {
+	{ "--size", "SIZE", "volume size (default: the file's, rounded up to 512; needed for '-')" },
+	{ "--object-size", "SIZE", "object size, a power of two from 4K to 64M (default 4M)" },
+	{ "--iodepth", "N", "4 MiB chunks in flight, 1-64 (default 8)" },
+	{ NULL },
+};
+
+static const struct cli_opt volume_export_opts[] = {
+	{ "--force", NULL, "overwrite FILE if it exists" },
+	{ "--iodepth", "N", "4 MiB chunks in flight, 1-64 (default 8)" },
+	{ NULL },
+};
+
 static const struct cli_opt volume_resize_opts[] = {
 	{ "--size", "SIZE", "the new size (K, M, G, T)" },
 	{ "--allow-shrink", NULL, "allow a smaller size: data past it is lost" },
@@ -355,7 +443,9 @@ const struct cli_cmd cli_volume_cmds[] = {
 		.group = "volume",
 		.name = "info",
 		.usage = "POOL/NAME",
-		.help = "show one volume",
+		.help = "show one volume, with the bytes it uses",
+		.details = "USED is what is allocated (written and not discarded), asked of\n"
+			   "the OSDs; 'unknown' when some PG of the pool has no OSD up.\n",
 		.min_pos = 1,
 		.max_pos = 1,
 		.fn = volume_info,
@@ -378,6 +468,32 @@ const struct cli_cmd cli_volume_cmds[] = {
 		.min_pos = 1,
 		.max_pos = 1,
 		.fn = volume_rm,
+	},
+	{
+		.group = "volume",
+		.name = "import",
+		.usage = "FILE POOL/NAME [--size SIZE]",
+		.help = "create a volume from a file (or '-', stdin), skipping zeros",
+		.details = "Blocks of 4 KiB that are all zero are not written: the volume stays\n"
+			   "thin.  On failure the new volume is removed.  A progress bar shows\n"
+			   "on a terminal.\n",
+		.opts = volume_import_opts,
+		.min_pos = 2,
+		.max_pos = 2,
+		.fn = volume_import,
+	},
+	{
+		.group = "volume",
+		.name = "export",
+		.usage = "POOL/NAME FILE",
+		.help = "copy a volume to a file (sparse) or to '-', stdout",
+		.details = "Only allocated ranges are read.  A regular file gets holes where\n"
+			   "the volume has holes or zeros; a pipe or device gets every byte.\n"
+			   "FILE must not exist unless --force.\n",
+		.opts = volume_export_opts,
+		.min_pos = 2,
+		.max_pos = 2,
+		.fn = volume_export,
 	},
 	{ 0 },
 };

@@ -22,6 +22,9 @@ static const struct cli_cmd *const groups[] = {
 	cli_mon_cmds,
 	cli_pool_cmds,
 	cli_volume_cmds,
+	cli_osd_cmds,
+	cli_object_cmds,
+	cli_bench_cmds,
 };
 
 static const char global_usage[] =
@@ -738,6 +741,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "basalt: %s\n", err.msg);
 		rc = cli.usage_error ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
 	}
+	cli_osdc_release(&cli);
 	bs_monc_free(&cli.monc);
 	return rc;
 }

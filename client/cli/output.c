@@ -193,6 +193,15 @@ void json_i64(struct json *j, int64_t v)
 	fprintf(j->out, "%" PRId64, v);
 }
 
+void json_double(struct json *j, double v, int decimals)
+{
+	before_item(j);
+	if (v != v || v > 1e300 || v < -1e300)	/* NaN, inf: not JSON */
+		fputs("null", j->out);
+	else
+		fprintf(j->out, "%.*f", decimals, v);
+}
+
 void json_bool(struct json *j, bool v)
 {
 	before_item(j);
@@ -320,6 +329,29 @@ void table_free(struct table **tp)
 		free(t->cells[i]);
 	free(t->cells);
 	bs_free(tp);
+}
+
+const char *format_bytes(uint64_t bytes, char *buf, size_t len)
+{
+	static const char *const units[] = {
+		"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB",
+	};
+	double v = (double)bytes;
+	unsigned u = 0;
+
+	while (v >= 1024 && u + 1 < ARRAY_SIZE(units)) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%" PRIu64 " B", bytes);
+	else if (v < 10)
+		snprintf(buf, len, "%.2f %s", v, units[u]);
+	else if (v < 100)
+		snprintf(buf, len, "%.1f %s", v, units[u]);
+	else
+		snprintf(buf, len, "%.0f %s", v, units[u]);
+	return buf;
 }
 
 const char *format_time_us(uint64_t us, char *buf, size_t len)

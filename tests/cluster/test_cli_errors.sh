@@ -26,9 +26,13 @@ CONF
 addrs="127.0.0.1:$base, 127.0.0.1:$((base + 2)), 127.0.0.1:$((base + 4))"
 
 # --- an unreachable cluster: quick, one line, exit 1 ------------------
+echo data >"$T/file"
 for cmd in "status" "status --format json" "mon ls" "pool ls" \
 	"volume ls" "volume info rbd/v" "pool create rbd --size 3" \
-	"volume create rbd/v --size 1G"; do
+	"volume create rbd/v --size 1G" "osd ls" "osd df" \
+	"osd list-objects --osd 0 --pg 1.0" "object locate rbd/v 0" \
+	"volume import $T/file rbd/v" "volume export rbd/v $T/out" \
+	"bench rbd/v --pattern read"; do
 	start=$(now_ms)
 	# shellcheck disable=SC2086
 	expect_fail 1 "^basalt: cannot reach any monitor at .*: is the cluster running\?$" \
@@ -114,7 +118,10 @@ expect_fail 1 "^basalt: removing pool 'rbd' cannot be undone: repeat with --yes-
 basalt --help >"$T/help"
 for c in "status" "mon ls" "pool create NAME --size N" "pool ls" "pool rm" \
 	"volume create POOL/NAME --size SIZE" "volume ls" "volume info" \
-	"volume resize" "volume rm" "--format plain|json" "-c, --conf FILE"; do
+	"volume resize" "volume rm" "volume import FILE POOL/NAME" \
+	"volume export POOL/NAME FILE" "osd ls" "osd df" "osd list-objects" \
+	"object locate POOL/NAME OFFSET" "bench POOL/NAME --pattern" \
+	"--format plain|json" "-c, --conf FILE"; do
 	grep -qF -- "$c" "$T/help"
 done
 basalt help pool create >"$T/help.pool"

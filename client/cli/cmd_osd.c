@@ -1,0 +1,496 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * basalt osd ls | df | list-objects: the OSDs of the map (address, place
+ * in the failure-domain tree, up/down, in/out, weight), their capacity and
+ * use as each OSD reports it (BS_MSG_OSD_STATFS), and the objects one OSD
+ * holds for a PG (BS_MSG_OSD_PG_LIST), so that scripts can check where
+ * data really is.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "bs/msg_types.h"
+#include "bs/parse.h"
+#include "proto/osd.pb-c.h"
+
+#include "cli.h"
+
+/* How long one OSD may take to answer a query (capped by --timeout). */
+#define OSD_QUERY_TIMEOUT_MS	3000
+#define OSD_QUERY_INFLIGHT	16
+
+static uint64_t query_timeout(const struct cli *cli)
+{
+	if (cli->timeout_ms && cli->timeout_ms < OSD_QUERY_TIMEOUT_MS)
+		return cli->timeout_ms;
+	return OSD_QUERY_TIMEOUT_MS;
+}
+
+/* --- osd ls ------------------------------------------------------------ */
+
+static void osd_json(struct json *j, const Bs__OsdInfo *o)
+{
+	char name[24];
+
+	snprintf(name, sizeof(name), "osd.%u", o->id);
+	json_obj_begin(j);
+	json_kv_u64(j, "id", o->id);
+	json_kv_str(j, "name", name);
+	json_kv_str(j, "addr", o->addr && *o->addr ? o->addr : NULL);
+	json_kv_str(j, "host", o->host);
+	json_kv_str(j, "rack", o->rack && *o->rack ? o->rack : NULL);
+	json_kv_str(j, "site", o->site && *o->site ? o->site : NULL);
+	json_kv_bool(j, "up", o->up);
+	json_kv_bool(j, "in", o->in);
+	json_kv_u64(j, "weight", o->weight);
+	json_kv_u64(j, "up_from", o->up_from);
+	json_obj_end(j);
+}
+
+static int osd_ls(struct cli *cli, const struct cli_args *a,
+		  struct bs_error *err)
+{
+	static const char *const heads[] = {
+		">ID", "HOST", "ADDR", "STATUS", "IN", ">WEIGHT", ">UP_FROM",
+	};
+	Bs__ClusterMap *map = NULL;
+	const Bs__OsdInfo *o;
+	char id[16], weight[32], from[24];
+	struct table *t;
+	struct json j;
+	size_t i;
+	int ret;
+
+	ret = cli_get_map(cli, &map, err);
+	if (ret)
+		return ret;
+	if (cli->format == CLI_FORMAT_JSON) {
+		json_init(&j, cli->out);
+		json_arr_begin(&j);
+		for (i = 0; i < map->n_osds; i++)
+			osd_json(&j, map->osds[i]);
+		json_arr_end(&j);
+		json_end(&j);
+	} else {
+		t = table_new(ARRAY_SIZE(heads), heads);
+		for (i = 0; i < map->n_osds; i++) {
+			o = map->osds[i];
+			snprintf(id, sizeof(id), "osd.%u", o->id);
+			snprintf(from, sizeof(from), "%" PRIu64, o->up_from);
+			const char *row[] = {
+				id, o->host,
+				o->addr && *o->addr ? o->addr : NULL,
+				o->up ? "up" : "down", o->in ? "in" : "out",
+				format_bytes(o->weight, weight,
+					     sizeof(weight)),
+				from,
+			};
+			table_add(t, row);
+		}
+		table_print(t, cli->out);
+		table_free(&t);
+	}
+	bs__cluster_map__free_unpacked(map, NULL);
+	return 0;
+}
+
+/* --- osd df ------------------------------------------------------------ */
+
+/* What one OSD said about itself, or why it said nothing. */
+struct df_row {
+	const Bs__OsdInfo *o;
+	const Bs__OsdStatfsReply *st;	/* NULL: no answer */
+	const char *why;		/* "down", "no answer" */
+};
+
+static void df_json(struct json *j, const struct df_row *r)
+{
+	const Bs__OsdStatfsReply *st = r->st;
+	char name[24];
+
+	snprintf(name, sizeof(name), "osd.%u", r->o->id);
+	json_obj_begin(j);
+	json_kv_u64(j, "id", r->o->id);
+	json_kv_str(j, "name", name);
+	json_kv_str(j, "host", r->o->host);
+	json_kv_bool(j, "up", r->o->up);
+	json_kv_bool(j, "in", r->o->in);
+	json_kv_str(j, "status", st ? "ok" : r->why);
+	json_kv_u64(j, "weight", r->o->weight);
+	if (st) {
+		json_kv_u64(j, "capacity", st->capacity);
+		json_kv_u64(j, "used", st->used);
+		json_kv_u64(j, "avail", st->capacity > st->used ?
+			    st->capacity - st->used : 0);
+		json_key(j, "use_percent");
+		json_double(j, st->capacity ? 100.0 * (double)st->used /
+			    (double)st->capacity : 0.0, 2);
+		json_kv_u64(j, "objects", st->objects);
+		json_kv_u64(j, "map_epoch", st->map_epoch);
+	} else {
+		json_key(j, "capacity");
+		json_null(j);
+		json_key(j, "used");
+		json_null(j);
+		json_key(j, "avail");
+		json_null(j);
+		json_key(j, "use_percent");
+		json_null(j);
+		json_key(j, "objects");
+		json_null(j);
+	}
+	json_obj_end(j);
+}
+
+static void df_print(struct cli *cli, const struct df_row *rows, size_t n)
+{
+	static const char *const heads[] = {
+		">ID", "HOST", "STATUS", ">SIZE", ">USED", ">AVAIL", ">%USE",
+		">OBJECTS",
+	};
+	uint64_t cap = 0, used = 0, objects = 0;
+	char id[16], c1[32], c2[32], c3[32], pct[16], objs[24];
+	const Bs__OsdStatfsReply *st;
+	struct table *t;
+	size_t i;
+
+	t = table_new(ARRAY_SIZE(heads), heads);
+	for (i = 0; i < n; i++) {
+		st = rows[i].st;
+		snprintf(id, sizeof(id), "osd.%u", rows[i].o->id);
+		if (!st) {
+			const char *row[] = {
+				id, rows[i].o->host, rows[i].why, NULL, NULL,
+				NULL, NULL, NULL,
+			};
+			table_add(t, row);
+			continue;
+		}
+		cap += st->capacity;
+		used += st->used;
+		objects += st->objects;
+		snprintf(pct, sizeof(pct), "%.2f", st->capacity ?
+			 100.0 * (double)st->used / (double)st->capacity : 0.0);
+		snprintf(objs, sizeof(objs), "%" PRIu64, st->objects);
+		const char *row[] = {
+			id, rows[i].o->host,
+			rows[i].o->in ? "up" : "up (out)",
+			format_bytes(st->capacity, c1, sizeof(c1)),
+			format_bytes(st->used, c2, sizeof(c2)),
+			format_bytes(st->capacity > st->used ?
+				     st->capacity - st->used : 0, c3,
+				     sizeof(c3)),
+			pct, objs,
+		};
+		table_add(t, row);
+	}
+	snprintf(pct, sizeof(pct), "%.2f",
+		 cap ? 100.0 * (double)used / (double)cap : 0.0);
+	snprintf(objs, sizeof(objs), "%" PRIu64, objects);
+	const char *total[] = {
+		"TOTAL", "", "",
+		format_bytes(cap, c1, sizeof(c1)),
+		format_bytes(used, c2, sizeof(c2)),
+		format_bytes(cap > used ? cap - used : 0, c3, sizeof(c3)),
+		pct, objs,
+	};
+	table_add(t, total);
+	table_print(t, cli->out);
+	table_free(&t);
+}
+
+static int osd_df(struct cli *cli, const struct cli_args *a,
+		  struct bs_error *err)
+{
+	Bs__OsdStatfs req = BS__OSD_STATFS__INIT;
+	struct cli_osd_call *calls;
+	Bs__ClusterMap *map = NULL;
+	struct df_row *rows;
+	struct json j;
+	size_t i, n;
+	int ret;
+
+	ret = cli_get_map(cli, &map, err);
+	if (ret)
+		return ret;
+	n = map->n_osds;
+	calls = bs_xcalloc(n + 1, sizeof(*calls));
+	rows = bs_xcalloc(n + 1, sizeof(*rows));
+	for (i = 0; i < n; i++) {
+		calls[i].osd = (int32_t)map->osds[i]->id;
+		/* A down OSD is not asked: the map says it is gone. */
+		calls[i].addr = map->osds[i]->up ? map->osds[i]->addr : NULL;
+		calls[i].type = BS_MSG_OSD_STATFS;
+		calls[i].body = &req.base;
+	}
+	ret = cli_osd_calls(cli, calls, n, OSD_QUERY_INFLIGHT,
+			    query_timeout(cli), err);
+	if (ret)
+		goto out;
+	for (i = 0; i < n; i++) {
+		rows[i].o = map->osds[i];
+		if (!calls[i].res)
+			rows[i].st = (const Bs__OsdStatfsReply *)
+				calls[i].reply->body;
+		else
+			rows[i].why = map->osds[i]->up ? "unknown" : "down";
+	}
+	if (cli->format == CLI_FORMAT_JSON) {
+		json_init(&j, cli->out);
+		json_arr_begin(&j);
+		for (i = 0; i < n; i++)
+			df_json(&j, &rows[i]);
+		json_arr_end(&j);
+		json_end(&j);
+	} else {
+		df_print(cli, rows, n);
+	}
+out:
+	cli_osd_call_release(calls, n);
+	free(calls);
+	free(rows);
+	bs__cluster_map__free_unpacked(map, NULL);
+	return ret;
+}
+
+/* --- osd list-objects --------------------------------------------------- */
+
+/* --osd N: the OSD, which must have booted once. */
+static int parse_osd(struct cli *cli, const struct bs_osdmap *map,
+		     const char *v, const struct bs_osdmap_osd **out,
+		     struct bs_error *err)
+{
+	uint32_t id;
+	int ret;
+
+	if (!v)
+		return cli_usage(cli, err,
+				 "'osd list-objects' needs --osd N (see 'basalt osd ls')");
+	if (!strncmp(v, "osd.", 4))
+		v += 4;
+	ret = cli_parse_u32(cli, "--osd", v, 0, INT32_MAX, &id, err);
+	if (ret)
+		return ret;
+	*out = bs_osdmap_osd(map, (int32_t)id);
+	if (!*out)
+		return bs_error_set(err, -ENOENT,
+				    "osd.%u does not exist (see 'basalt osd ls')",
+				    id);
+	if (!(*out)->addr || !*(*out)->addr)
+		return bs_error_set(err, -ENOTCONN,
+				    "osd.%u has never booted: it has no address",
+				    id);
+	return 0;
+}
+
+struct pg_ref {
+	uint32_t pool, pg;
+	Bs__PgList req;
+};
+
+/* The PGs to ask for: --pg, every PG of --pool, or of every pool. */
+static int list_targets(struct cli *cli, const struct bs_osdmap *map,
+			const struct cli_args *a, struct pg_ref **out,
+			size_t *n, struct bs_error *err)
+{
+	const char *pgs = cli_opt(a, "--pg"), *pool = cli_opt(a, "--pool");
+	const struct bs_osdmap_pool *p;
+	struct pg_ref *refs;
+	uint32_t pid, pg;
+	size_t total = 0, k = 0;
+	unsigned i;
+	int ret;
+
+	if (pgs && pool)
+		return cli_usage(cli, err,
+				 "'osd list-objects': give --pg or --pool, not both");
+	if (pgs) {
+		ret = cli_parse_pgid("--pg", pgs, &pid, &pg, err);
+		if (ret)
+			return ret;
+		p = bs_osdmap_pool(map, pid);
+		if (!p)
+			return bs_error_set(err, -ENOENT,
+					    "pg %s: there is no pool %u (see 'basalt pool ls')",
+					    pgs, pid);
+		if (pg >= p->place.pg_num)
+			return bs_error_set(err, -ENOENT,
+					    "pg %s does not exist: pool '%s' has %u PGs (0 to %x)",
+					    pgs, p->name, p->place.pg_num,
+					    p->place.pg_num - 1);
+		refs = bs_xcalloc(1, sizeof(*refs));
+		refs[0].pool = pid;
+		refs[0].pg = pg;
+		*out = refs;
+		*n = 1;
+		return 0;
+	}
+	if (pool && !cli_find_pool(map, pool, err))
+		return -ENOENT;
+	for (i = 0; i < map->n_pools; i++) {
+		if (!pool || !strcmp(map->pools[i].name, pool))
+			total += map->pools[i].place.pg_num;
+	}
+	refs = bs_xcalloc(total + 1, sizeof(*refs));
+	for (i = 0; i < map->n_pools; i++) {
+		p = &map->pools[i];
+		if (pool && strcmp(p->name, pool))
+			continue;
+		for (pg = 0; pg < p->place.pg_num; pg++) {
+			refs[k].pool = p->id;
+			refs[k].pg = pg;
+			k++;
+		}
+	}
+	*out = refs;
+	*n = k;
+	return 0;
+}
+
+static int osd_list_objects(struct cli *cli, const struct cli_args *a,
+			    struct bs_error *err)
+{
+	static const char *const heads[] = {
+		"PG", "OBJECT", ">VOLUME", ">OBJNUM", ">VERSION", ">SIZE",
+	};
+	const struct bs_osdmap_osd *osd;
+	struct cli_osd_call *calls = NULL;
+	const Bs__PgListReply *r;
+	const Bs__PgObject *po;
+	struct bs_osdmap *map = NULL;
+	struct pg_ref *refs = NULL;
+	struct table *t = NULL;
+	char pgid[32], name[64], vol[24], num[24], ver[24], size[24];
+	uint64_t count = 0;
+	size_t n = 0, i, k;
+	struct json j;
+	int ret;
+
+	ret = cli_osdmap(cli, &map, err);
+	if (ret)
+		return ret;
+	ret = parse_osd(cli, map, cli_opt(a, "--osd"), &osd, err);
+	if (!ret)
+		ret = list_targets(cli, map, a, &refs, &n, err);
+	if (ret)
+		goto out;
+	calls = bs_xcalloc(n + 1, sizeof(*calls));
+	for (i = 0; i < n; i++) {
+		bs__pg_list__init(&refs[i].req);
+		refs[i].req.pool = refs[i].pool;
+		refs[i].req.pg = refs[i].pg;
+		calls[i].osd = osd->id;
+		calls[i].addr = osd->addr;
+		calls[i].type = BS_MSG_OSD_PG_LIST;
+		calls[i].body = &refs[i].req.base;
+	}
+	ret = cli_osd_calls(cli, calls, n, OSD_QUERY_INFLIGHT,
+			    cli->timeout_ms ? cli->timeout_ms : 10000, err);
+	if (ret)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (calls[i].res) {
+			ret = bs_error_set(err, calls[i].res,
+					   "cannot list pg %u.%x on osd.%d: %s",
+					   refs[i].pool, refs[i].pg, osd->id,
+					   calls[i].error);
+			goto out;
+		}
+	}
+	if (cli->format == CLI_FORMAT_JSON) {
+		json_init(&j, cli->out);
+		json_obj_begin(&j);
+		json_kv_u64(&j, "osd", (uint64_t)osd->id);
+		json_key(&j, "objects");
+		json_arr_begin(&j);
+	} else {
+		t = table_new(ARRAY_SIZE(heads), heads);
+	}
+	for (i = 0; i < n; i++) {
+		r = (const Bs__PgListReply *)calls[i].reply->body;
+		snprintf(pgid, sizeof(pgid), "%u.%x", refs[i].pool,
+			 refs[i].pg);
+		for (k = 0; k < r->n_objects; k++) {
+			po = r->objects[k];
+			if (!po->oid)
+				continue;
+			count++;
+			cli_object_name(po->oid->volume, po->oid->objnum, name,
+					sizeof(name));
+			if (cli->format == CLI_FORMAT_JSON) {
+				json_obj_begin(&j);
+				json_kv_str(&j, "pg", pgid);
+				json_kv_str(&j, "name", name);
+				json_kv_u64(&j, "pool_id", po->oid->pool);
+				json_kv_u64(&j, "volume_id", po->oid->volume);
+				json_kv_u64(&j, "objnum", po->oid->objnum);
+				json_kv_u64(&j, "version", po->version);
+				json_kv_u64(&j, "size", po->size);
+				json_obj_end(&j);
+				continue;
+			}
+			snprintf(vol, sizeof(vol), "%" PRIu64,
+				 po->oid->volume);
+			snprintf(num, sizeof(num), "%" PRIu64,
+				 po->oid->objnum);
+			snprintf(ver, sizeof(ver), "%" PRIx64, po->version);
+			snprintf(size, sizeof(size), "%" PRIu64, po->size);
+			const char *row[] = { pgid, name, vol, num, ver, size };
+			table_add(t, row);
+		}
+	}
+	if (cli->format == CLI_FORMAT_JSON) {
+		json_arr_end(&j);
+		json_kv_u64(&j, "count", count);
+		json_obj_end(&j);
+		json_end(&j);
+	} else {
+		table_print(t, cli->out);
+		table_free(&t);
+	}
+out:
+	if (calls)
+		cli_osd_call_release(calls, n);
+	free(calls);
+	free(refs);
+	bs_osdmap_put(&map);
+	return ret;
+}
+
+static const struct cli_opt list_objects_opts[] = {
+	{ "--osd", "N", "the OSD to ask (osd.N or N)" },
+	{ "--pg", "PGID", "one PG, POOL_ID.PG in hex as 'object locate' shows it (1.2f)" },
+	{ "--pool", "POOL", "every PG of one pool (default: of every pool)" },
+	{ NULL },
+};
+
+const struct cli_cmd cli_osd_cmds[] = {
+	{
+		.group = "osd",
+		.name = "ls",
+		.usage = "",
+		.help = "list the OSDs: address, host, up/down, in/out, weight",
+		.details = "WEIGHT is the placement weight (the OSD's capacity by default).\n",
+		.fn = osd_ls,
+	},
+	{
+		.group = "osd",
+		.name = "df",
+		.usage = "",
+		.help = "capacity, use and objects of every OSD, as each reports it",
+		.details = "An OSD that is down is not asked (STATUS down); one that does not\n"
+			   "answer within 3 s shows STATUS unknown.\n",
+		.fn = osd_df,
+	},
+	{
+		.group = "osd",
+		.name = "list-objects",
+		.usage = "--osd N [--pg PGID | --pool POOL]",
+		.help = "the objects one OSD holds, by PG (its own listing)",
+		.details = "Asks the OSD itself (not the map): use it to check where data is.\n",
+		.opts = list_objects_opts,
+		.fn = osd_list_objects,
+	},
+	{ 0 },
+};
