@@ -4,12 +4,20 @@
  * osd_heartbeat_interval (capacity, use, and the state of the PGs this OSD
  * leads), and pings to every OSD it shares a PG with; a peer that has not
  * answered for osd_heartbeat_grace is reported to the mons (and reported
- * alive again once it answers).  The mons decide who is down.
+ * alive again once it answers).  When a peer's connection drops, or it
+ * has not answered for two intervals, a plain TCP connect probes its
+ * port: a refused connection (the process is gone) is reported at once
+ * ("immediate"), which the mons act on without waiting for the grace.
+ * The mons decide who is down.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "bs/msg_types.h"
 #include "osd.h"
@@ -23,6 +31,13 @@ struct hb_peer {
 	bool busy;		/* a ping in flight */
 	bool reported;		/* reported failed to the mons */
 	uint64_t last_ack_ms;
+	/* the connect probe */
+	struct bs_op probe;
+	struct sockaddr_storage probe_addr;	/* read by the kernel */
+	int probe_fd;
+	bool probing;
+	uint64_t probe_ms;	/* last probe started */
+	uint64_t probe_up_from;	/* the incarnation found gone */
 };
 
 static struct hb_peer *hb_find(struct osd *osd, int32_t id)
@@ -55,6 +70,7 @@ void heartbeat_want(struct osd *osd, int32_t id)
 		p = bs_xcalloc(1, sizeof(*p));
 		p->osd = osd;
 		p->id = id;
+		p->probe_fd = -1;
 		p->last_ack_ms = bs_now_ms();
 		osd->hb[osd->n_hb++] = p;
 	}
@@ -69,7 +85,7 @@ static void hb_prune(struct osd *osd, bool all)
 	while (i < osd->n_hb) {
 		struct hb_peer *p = osd->hb[i];
 
-		if ((p->wanted && !all) || p->busy) {
+		if ((p->wanted && !all) || p->busy || p->probing) {
 			i++;
 			continue;
 		}
@@ -94,6 +110,78 @@ static void report(struct osd *osd, struct hb_peer *p, bool alive,
 		bs_warn_rl(&osd->rl, "osd.%d has not answered for %" PRIu64
 			   " ms: reported to the mons", p->id,
 			   f.failed_for_ms);
+}
+
+static void probe_done(struct bs_op *op, int res)
+{
+	struct hb_peer *p = container_of(op, struct hb_peer, probe);
+	struct osd *osd = p->osd;
+	const struct bs_osdmap_osd *o;
+
+	p->probing = false;
+	if (p->probe_fd >= 0) {
+		close(p->probe_fd);
+		p->probe_fd = -1;
+	}
+	if (res != -ECONNREFUSED || !osd->monc || osd->stopping || !osd->map)
+		return;
+	o = bs_osdmap_osd(osd->map, p->id);
+	if (!o || !o->up || o->up_from == p->probe_up_from)
+		return;
+	{
+		Bs__OsdFailure f = BS__OSD_FAILURE__INIT;
+
+		p->probe_up_from = o->up_from;
+		f.reporter = (uint32_t)osd->id;
+		f.target = (uint32_t)p->id;
+		f.epoch = osd->map->epoch;
+		f.failed_for_ms = bs_now_ms() - p->last_ack_ms;
+		f.immediate = true;
+		if (!bs_monc_send_failure(osd->monc, &f))
+			p->reported = true;
+		bs_warn("osd.%d refuses connections: reported to the mons",
+			p->id);
+	}
+}
+
+/* Connect to @p's address: refused means its process is gone. */
+static void probe_start(struct osd *osd, struct hb_peer *p)
+{
+	const struct bs_osdmap_osd *o = bs_osdmap_osd(osd->map, p->id);
+	socklen_t len;
+	uint64_t now = bs_now_ms();
+
+	if (p->probing || !o || !o->up || !*o->addr ||
+	    now - p->probe_ms < 500 || o->up_from == p->probe_up_from)
+		return;
+	if (bs_parse_addr(o->addr, &p->probe_addr, &len))
+		return;
+	p->probe_fd = socket(p->probe_addr.ss_family,
+			     SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (p->probe_fd == -1)
+		return;
+	p->probing = true;
+	p->probe_ms = now;
+	p->probe.fn = probe_done;
+	bs_loop_connect(osd->loop, &p->probe, p->probe_fd,
+			(struct sockaddr *)&p->probe_addr, len);
+}
+
+/* A connection closed: if it was to a peer OSD, probe that peer. */
+void heartbeat_conn_closed(struct osd *osd, struct bs_conn *conn)
+{
+	if (osd->stopping || !osd->map)
+		return;
+	for (unsigned i = 0; i < osd->n_peers; i++) {
+		struct hb_peer *p;
+
+		if (osd->peers[i].conn != conn)
+			continue;
+		p = hb_find(osd, (int32_t)i);
+		if (p)
+			probe_start(osd, p);
+		return;
+	}
 }
 
 static void ping_cb(void *opaque, int res, struct bs_msg *reply)
@@ -131,6 +219,9 @@ static void ping_peers(struct osd *osd, uint64_t now_ms)
 		}
 		if (now_ms - p->last_ack_ms >= grace)
 			report(osd, p, false, now_ms);
+		if (now_ms - p->last_ack_ms >=
+		    2 * osd->global.osd_heartbeat_interval)
+			probe_start(osd, p);
 		if (p->busy)
 			continue;
 		conn = osd_peer_conn(osd, p->id);
@@ -145,20 +236,94 @@ static void ping_peers(struct osd *osd, uint64_t now_ms)
 }
 
 /* The state of @pg as its primary sees it (PgStateFlag bits). */
-static uint32_t pg_state(const struct pg *pg)
+uint32_t pg_state_flags(const struct pg *pg)
 {
+	bool under = pg->n_up < pg->size || pg->n_acting < pg->size;
 	uint32_t st = 0;
 
-	if (pg_can_write(pg))
-		st |= BS__PG_STATE_FLAG__PG_ACTIVE;
-	else
-		st |= BS__PG_STATE_FLAG__PG_INACTIVE;
-	if (pg->n_up < pg->size)
+	switch (pg->pstate) {
+	case PGS_ACTIVE:
+		st = BS__PG_STATE_FLAG__PG_ACTIVE;
+		if (pg->n_miss) {
+			uint64_t bf = 0, rec = 0;
+
+			for (size_t b = 0; b < pg->miss_nb; b++)
+				for (struct pg_miss *m = pg->miss_tab[b]; m;
+				     m = m->hnext) {
+					bf |= m->need & pg->backfill_mask;
+					rec |= m->need & ~pg->backfill_mask;
+				}
+			st |= BS__PG_STATE_FLAG__PG_DEGRADED;
+			if (bf)
+				st |= BS__PG_STATE_FLAG__PG_BACKFILLING;
+			if (rec)
+				st |= BS__PG_STATE_FLAG__PG_RECOVERING;
+		} else if (!under) {
+			st |= BS__PG_STATE_FLAG__PG_CLEAN;
+		}
+		break;
+	case PGS_PEERING:
+	case PGS_ACTIVATING:
+		st = BS__PG_STATE_FLAG__PG_PEERING;
+		break;
+	default:
+		st = BS__PG_STATE_FLAG__PG_INACTIVE;
+		break;
+	}
+	if (under)
 		st |= BS__PG_STATE_FLAG__PG_UNDERSIZED |
 		      BS__PG_STATE_FLAG__PG_DEGRADED;
-	else
-		st |= BS__PG_STATE_FLAG__PG_CLEAN;
 	return st;
+}
+
+/* "active+recovering+degraded" for the bits of @flags. */
+const char *pg_state_name(uint32_t flags, char *buf, size_t len)
+{
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} names[] = {
+		{ BS__PG_STATE_FLAG__PG_ACTIVE, "active" },
+		{ BS__PG_STATE_FLAG__PG_CLEAN, "clean" },
+		{ BS__PG_STATE_FLAG__PG_PEERING, "peering" },
+		{ BS__PG_STATE_FLAG__PG_INACTIVE, "inactive" },
+		{ BS__PG_STATE_FLAG__PG_RECOVERING, "recovering" },
+		{ BS__PG_STATE_FLAG__PG_BACKFILLING, "backfilling" },
+		{ BS__PG_STATE_FLAG__PG_DEGRADED, "degraded" },
+		{ BS__PG_STATE_FLAG__PG_UNDERSIZED, "undersized" },
+	};
+	size_t pos = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(names) && pos < len; i++)
+		if (flags & names[i].bit)
+			pos += (size_t)snprintf(buf + pos, len - pos, "%s%s",
+						pos ? "+" : "",
+						names[i].name);
+	if (!pos)
+		snprintf(buf, len, "unknown");
+	return buf;
+}
+
+/* The PG's objects: as peering decided, or as the store counts them. */
+uint64_t pg_objects(struct osd *osd, const struct pg *pg)
+{
+	const struct store_pg_stat *st = peer_pg_stat(osd, pg->pool, pg->id);
+
+	return BS_MAX(pg->objects, st ? st->objects : 0);
+}
+
+/* Missing copies: objects members lack, and those of absent members. */
+uint64_t pg_degraded(struct osd *osd, const struct pg *pg)
+{
+	uint64_t n = 0;
+
+	for (size_t b = 0; b < pg->miss_nb; b++)
+		for (struct pg_miss *m = pg->miss_tab[b]; m; m = m->hnext)
+			n += (uint64_t)__builtin_popcountll(m->need);
+	if (pg->n_up < pg->size)
+		n += pg_objects(osd, pg) * (pg->size - pg->n_up);
+	return n;
 }
 
 static void send_beacon(struct osd *osd)
@@ -181,6 +346,7 @@ static void send_beacon(struct osd *osd)
 	for (size_t i = 0; i < osd->pg_nb && n < cap; i++) {
 		for (struct pg *pg = osd->pg_tab[i]; pg && n < cap;
 		     pg = pg->hnext) {
+			const struct store_pg_stat *st;
 			Bs__PgStat *s = &stats[n];
 
 			if (!pg->is_primary || pg->gone)
@@ -188,7 +354,13 @@ static void send_beacon(struct osd *osd)
 			bs__pg_stat__init(s);
 			s->pool = pg->pool;
 			s->pg = pg->id;
-			s->state = pg_state(pg);
+			s->state = pg_state_flags(pg);
+			st = peer_pg_stat(osd, pg->pool, pg->id);
+			s->objects = pg_objects(osd, pg);
+			s->bytes = BS_MAX(pg->bytes, st ? st->bytes : 0);
+			s->objects_degraded = pg_degraded(osd, pg);
+			s->recovery_objects_per_sec = pg->rec_rate_objects;
+			s->recovery_bytes_per_sec = pg->rec_rate_bytes;
 			s->n_acting = pg->n_acting;
 			s->acting = &acting[k];
 			memcpy(&acting[k], pg->acting,
@@ -227,8 +399,14 @@ void heartbeat_tick(struct osd *osd, uint64_t now_ms)
 
 void heartbeat_release(struct osd *osd)
 {
-	for (unsigned i = 0; i < osd->n_hb; i++)
+	for (unsigned i = 0; i < osd->n_hb; i++) {
 		osd->hb[i]->busy = false;	/* the messenger is gone */
+		osd->hb[i]->probing = false;	/* the loop is going */
+		if (osd->hb[i]->probe_fd >= 0) {
+			close(osd->hb[i]->probe_fd);
+			osd->hb[i]->probe_fd = -1;
+		}
+	}
 	hb_prune(osd, true);
 	bs_free(&osd->hb);
 	osd->hb_cap = 0;

@@ -102,7 +102,7 @@ void osd_obj_maybe_free(struct osd *osd, struct osd_obj *o)
 {
 	struct osd_obj **pp;
 
-	if (!o || o->nmut || !osd_list_empty(&o->waiters) ||
+	if (!o || o->nmut || o->locks || !osd_list_empty(&o->waiters) ||
 	    !osd_list_empty(&o->early))
 		return;
 	pp = &osd->obj_tab[oid_hash(&o->oid) & (osd->obj_nb - 1)];

@@ -58,6 +58,16 @@ static const struct osd_msg_handler handlers[] = {
 	{ BS_MSG_REP_OP,	true,	rep_handle },
 	{ BS_MSG_OSD_PG_LIST,	false,	query_pg_list },
 	{ BS_MSG_OSD_STATFS,	false,	query_statfs },
+	{ BS_MSG_OSD_SCRUB,	true,	scrub_handle },
+	{ BS_MSG_OSD_PG_STATE,	false,	query_pg_state },
+	{ BS_MSG_OSD_LOCATE,	false,	query_locate },
+	{ BS_MSG_PG_QUERY,	true,	peer_handle },
+	{ BS_MSG_PG_ACTIVATE,	true,	peer_handle },
+	{ BS_MSG_PG_PUSH,	true,	peer_handle },
+	{ BS_MSG_PG_PULL,	true,	peer_handle },
+	{ BS_MSG_PG_NOTIFY,	true,	peer_handle },
+	{ BS_MSG_PG_SCRUB_MAP,	true,	peer_handle },
+	{ BS_MSG_PG_STRAY,	true,	peer_handle },
 	{ BS_MSG_PING,		false,	handle_ping },
 };
 /* clang-format on */

@@ -23,6 +23,13 @@
 static void boot_send(struct osd *osd);
 static void map_fetch(struct osd *osd);
 
+/* A background store op (recovery, scrub, strays) completed. */
+void osd_bg_done(struct osd *osd)
+{
+	if (osd->bg_ops)
+		osd->bg_ops--;
+}
+
 /* Peers */
 
 bool osd_is_up(const struct osd *osd, int32_t id)
@@ -345,6 +352,7 @@ static void boot_send(struct osd *osd)
 	b.rack = osd->conf.rack ? osd->conf.rack : "";
 	b.site = osd->conf.site ? osd->conf.site : "";
 	b.weight = osd->conf.weight ? osd->conf.weight : osd->capacity;
+	b.sends_beacons = true;
 	cmd.cmd_case = BS__MON_COMMAND__CMD_OSD_BOOT;
 	cmd.osd_boot = &b;
 	if (bs_monc_command(osd->monc, &cmd, boot_cb, osd)) {
@@ -397,7 +405,7 @@ static void stop_progress(struct osd *osd, uint64_t now_ms)
 {
 	uint64_t elapsed = now_ms - osd->stop_start_ms;
 
-	if (!osd->ops_live &&
+	if (!osd->ops_live && !osd->bg_ops &&
 	    (osd->marked_down || elapsed >= OSD_MARK_DOWN_MS)) {
 		bs_loop_stop(osd->loop);
 		return;
@@ -464,6 +472,12 @@ static void tick_cb(struct bs_op *op, int res)
 		map_fetch(osd);
 	rep_expire(osd, now);
 	heartbeat_tick(osd, now);
+	if (osd->active && !osd->stopping) {
+		peering_tick(osd, now);
+		recovery_tick(osd, now);
+		peer_tick(osd, now);
+		scrub_tick(osd, now);
+	}
 	if (osd->stopping)
 		stop_progress(osd, now);
 	bs_loop_timer(osd->loop, &osd->tick_op, OSD_TICK_MS);
@@ -499,8 +513,15 @@ static void on_request(void *opaque, struct bs_conn *conn,
 	osd_dispatch(opaque, conn, msg);
 }
 
+static void on_close(void *opaque, struct bs_conn *conn, int reason)
+{
+	(void)reason;
+	heartbeat_conn_closed(opaque, conn);
+}
+
 static const struct bs_msgr_ops osd_msgr_ops = {
 	.on_request = on_request,
+	.on_close = on_close,
 };
 
 /* Life */
@@ -558,6 +579,7 @@ int osd_start(struct osd *osd, const struct bs_conf *conf,
 	osd_list_init(&osd->map_waiters);
 	osd_list_init(&osd->timed);
 	osd_list_init(&osd->ready);
+	osd_list_init(&osd->rec_pgs);
 	osd->ready_task.fn = ready_run;
 	osd->dead_task.fn = dead_close;
 	osd->tick_op.fn = tick_cb;
@@ -621,7 +643,7 @@ int osd_run(struct osd *osd)
 
 void osd_release(struct osd *osd)
 {
-	bool idle = !osd->ops_live;
+	bool idle = !osd->ops_live && !osd->bg_ops;
 
 	if (osd->sig_fd >= 0) {
 		signal(SIGTERM, SIG_DFL);
@@ -642,6 +664,7 @@ void osd_release(struct osd *osd)
 		op_free_cache(osd);
 		osd_buf_release(osd);
 		store_close(&osd->store);
+		bs_free(&osd->stats);
 		bs_osdmap_put(&osd->map);
 		bs_loop_free(&osd->loop);
 	}

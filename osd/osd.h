@@ -34,6 +34,32 @@
 /* An object whose local state is unknown after a failed store op. */
 #define OSD_OBJ_BROKEN		UINT64_MAX
 
+/*
+ * The version an object carries while recovery installs it piece by
+ * piece (epoch 0 sorts below every real version): a crash in the middle
+ * leaves a copy that peering treats as absent.
+ */
+#define OSD_VERSION_PARTIAL	1ull
+
+/*
+ * Per-PG blob keys (store_pg_put): the PG's info, and one claim per
+ * object the member lacks: 'M' volume:8 objnum:8 (big-endian) ->
+ * version:8 (little-endian), flags:1 (bit 0: the object must not exist).
+ */
+#define PG_KEY_INFO		'I'	/* "I" -> PgInfo (osd.proto) */
+#define PG_KEY_CLAIM		'M'
+#define PG_CLAIM_KEY_LEN	17
+#define PG_CLAIM_VAL_LEN	9
+
+#define OSD_PEER_MAX		64	/* OSDs one peering talks to */
+#define OSD_PEER_TIMEOUT_MS	10000	/* one peering request */
+#define OSD_PEER_RETRY_MS	1000	/* peering again after a failure */
+#define OSD_WIDE_PROBE_MAX	48	/* ask every up OSD up to this many */
+#define OSD_QUERY_PAGE		16384	/* entries per PgQueryReply */
+#define OSD_PUSH_TIMEOUT_MS	60000	/* one recovery push or pull */
+#define OSD_STRAY_CHECK_MS	10000	/* strays ask their primary so often */
+#define OSD_STATS_MS		5000	/* per-PG object counts refresh */
+
 /* The OSD's own keys: [osd.N] (or [global]), then --KEY VALUE. */
 struct osd_conf {
 	char *data_path, *meta_dir;
@@ -100,16 +126,89 @@ struct osd_obj {
 	uint64_t cur;		/* version after every submitted op; 0: absent */
 	uint64_t last;		/* highest version submitted (deletes too) */
 	unsigned nmut;		/* mutations submitted, not completed */
-	struct osd_list waiters;	/* ops waiting for nmut == 0 */
+	unsigned locks;		/* recovery or scrub holds it: no writes */
+	struct osd_list waiters;	/* ops waiting for nmut == 0 / locks */
 	struct osd_list early;	/* replica: RepOps before their turn */
 };
+
+/* An interval of a PG's history (PgInterval in osd.proto). */
+struct pg_interval {
+	uint64_t activation;
+	unsigned n;
+	int32_t members[BS_PLACE_MAX_SIZE];
+};
+
+/* What a member keeps about a PG (PgInfo in osd.proto, blob "I"). */
+struct pg_info {
+	uint64_t les;			/* last activation it took part in */
+	uint64_t last_clean;		/* activation last known clean */
+	unsigned n_past;
+	struct pg_interval *past;	/* since last_clean, oldest first */
+	uint64_t last_scrub_us, last_deep_scrub_us;	/* wall clock */
+};
+
+/* One object or claim of a member's listing, sorted by oid. */
+struct pg_entry {
+	uint64_t volume, objnum;
+	uint64_t version;
+	uint64_t size;
+	bool claim;
+	bool deleted;		/* claim: must not exist */
+};
+
+/* An OSD that a peering asks (primary side). */
+struct pg_peer {
+	int32_t osd;
+	bool in_w;			/* takes the new interval's writes */
+	bool busy, done, failed;
+	bool has_info;
+	bool cand;			/* its objects and claims decide */
+	struct pg_info info;
+	struct pg_entry *ent;
+	size_t n_ent, cap_ent;
+	unsigned tries;
+	size_t act_pos;			/* activation: claims sent so far */
+};
+
+/*
+ * An object some member of an active PG lacks (or holds at another
+ * version), with its authoritative state: recovery installs @version
+ * (or, when @deleted, removes the object) on every peer of @need,
+ * copying from one of @have.
+ */
+struct pg_miss {
+	uint64_t volume, objnum;
+	struct pg_miss *hnext;
+	struct osd_list link;		/* pg->miss_queue while idle */
+	uint64_t version, size;
+	bool deleted;
+	uint64_t need, have;		/* bits: pg->peers indexes */
+	bool busy;			/* a recovery is running */
+	bool unfound;			/* no reachable peer holds it */
+	uint64_t retry_ms;
+	struct osd_list waiters;	/* client ops waiting for it */
+};
+
+/* Where a primary's PG is (docs/osd.md "PG states"). */
+enum pg_pstate {
+	PGS_NONE = 0,		/* not the primary */
+	PGS_INACTIVE,		/* fewer than min_size members up */
+	PGS_PEERING,		/* asking members for their objects */
+	PGS_ACTIVATING,		/* members persist the new interval */
+	PGS_ACTIVE,		/* serves I/O; recovery may run */
+};
+
+struct scrub;
+struct pwork;
 
 /*
  * A placement group as this OSD sees it at map epoch @epoch.  Created on
  * first use, refreshed on every map.  As primary, @activation is the epoch
  * at which it took the PG (versions are activation << 32 | counter); as
  * replica it is a fence: RepOps stamped with an older epoch are refused.
- * Peering and recovery (the next issue) hook in at pg_refresh().
+ * A change of interval (pg_refresh) makes the primary peer again
+ * (peering.c); while active, the missing table drives recovery
+ * (recovery.c).  Freed only at shutdown.
  */
 struct pg {
 	uint32_t pool, id;
@@ -127,7 +226,45 @@ struct pg {
 	uint32_t counter;		/* primary: last version counter */
 	bool warned_min_size;
 	struct osd_list ops;		/* primary: mutations in flight */
-	struct osd_list waiting;	/* primary: mutations below min_size */
+	struct osd_list waiting;	/* primary: ops until it is active */
+
+	/* the interval: what a change of makes the primary peer again */
+	bool up[BS_PLACE_MAX_SIZE];
+	uint64_t up_from[BS_PLACE_MAX_SIZE];
+	bool interval_changed;
+
+	/* any role: store mutations in flight, and who waits for none */
+	unsigned n_inflight;
+	struct osd_list drain_waiters;	/* replica queries (osd_op) */
+	bool self_probe_wait;		/* primary's own listing waits */
+
+	/* primary: peering (peering.c) */
+	enum pg_pstate pstate;
+	unsigned gen;			/* bumped by each peering */
+	uint64_t peer_epoch;		/* the activation it peers for */
+	struct pg_peer *peers;
+	unsigned n_peers;
+	unsigned pending;		/* requests in flight */
+	bool wide_probed;
+	uint64_t retry_ms;		/* peer again at (0: no) */
+	struct pg_info info;		/* merged; what members persist */
+	uint64_t les_max;
+
+	/* primary: recovery (recovery.c) */
+	struct pg_miss **miss_tab;
+	size_t miss_nb, n_miss;
+	struct osd_list miss_queue;	/* idle entries */
+	struct osd_list rlink;		/* osd->rec_pgs while it has work */
+	bool clean, clean_sent;
+	uint64_t backfill_mask;		/* W peers new since the last clean */
+	uint64_t objects, bytes;	/* decided at peering */
+	uint64_t n_unfound;
+	uint64_t rec_objects, rec_bytes;	/* recovered since activation */
+	uint64_t rec_rate_objects, rec_rate_bytes;	/* per second */
+	uint64_t rec_last_objects, rec_last_bytes, rec_last_ms;
+
+	/* primary: scrub (scrub.c) */
+	struct scrub *scrub;
 };
 
 /* A connection to another OSD, made on first use. */
@@ -142,6 +279,9 @@ enum osd_op_state {
 	OP_WAIT_PG,		/* in pg->waiting (below min_size) */
 	OP_WAIT_OBJ,		/* in obj->waiters */
 	OP_WAIT_TURN,		/* replica: in obj->early */
+	OP_WAIT_REC,		/* primary: in a pg_miss's waiters */
+	OP_WAIT_DRAIN,		/* replica query: in pg->drain_waiters */
+	OP_WAIT_WORK,		/* a peer/install request in progress */
 	OP_READY,		/* in osd->ready, resumed on the next turn */
 	OP_RUNNING,
 	OP_DONE,		/* replied */
@@ -178,6 +318,7 @@ struct osd_op {
 	struct bs_conn *conn;
 	struct bs_msg *msg;
 	bool is_rep;
+	void (*resume)(struct osd_op *op);	/* re-entered after waits */
 	enum osd_op_state state;
 	uint64_t need_epoch;		/* wait for a map this new */
 	uint64_t deadline_ms;		/* of a wait */
@@ -195,7 +336,11 @@ struct osd_op {
 	struct osd_obj *obj;
 	struct store_op sop;
 	bool local_busy, local_done;
+	bool counted;			/* in pg->n_inflight */
+	bool aborted;			/* its interval ended: EAGAIN */
+	unsigned bad_reads;		/* reads repaired after -EBADMSG */
 	int local_res;
+	void *work;			/* peer.c / install.c state */
 	bool mutating;			/* counted in obj->nmut */
 	bool replied, reply_busy;
 	unsigned calls;			/* RepOp calls in flight */
@@ -264,6 +409,26 @@ struct osd {
 	unsigned n_hb, hb_cap;
 	uint64_t next_beacon_ms;
 
+	/* background store ops (recovery, scrub, strays): drained at stop */
+	unsigned bg_ops;
+
+	/* recovery.c */
+	struct osd_list rec_pgs;	/* PGs with idle missing objects */
+	struct bs_task rec_task;	/* recovery_kick() on the next turn */
+	unsigned rec_active;		/* background object recoveries */
+	int64_t rec_tokens;		/* bytes it may copy now */
+	uint64_t rec_refill_ms, rec_scan_ms;
+
+	/* peer.c: strays and per-PG counts */
+	struct pwork *removals;		/* stray PGs being removed */
+	uint64_t next_stray_ms, next_stats_ms;
+	struct store_pg_stat *stats;	/* store_pg_stats(), sorted */
+	size_t n_stats;
+
+	/* scrub.c */
+	uint64_t next_scrub_ms;
+	unsigned bg_scrubs;
+
 	struct bs_ratelimit rl;
 	const uint8_t *zeros;		/* STORE_MAX_OBJECT_SIZE of zeros */
 	struct osd_bufpool bufs;
@@ -279,6 +444,7 @@ int osd_run(struct osd *osd);
 void osd_release(struct osd *osd);
 int osd_mkfs(struct osd *osd, struct bs_error *err);
 void osd_wait_map(struct osd_op *op);
+void osd_bg_done(struct osd *osd);
 void osd_resume_later(struct osd_op *op);
 struct bs_conn *osd_peer_conn(struct osd *osd, int32_t id);
 bool osd_is_up(const struct osd *osd, int32_t id);
@@ -297,6 +463,8 @@ void osd_dispatch(struct osd *osd, struct bs_conn *conn, struct bs_msg *msg);
 struct osd_op *op_new(struct osd *osd, struct bs_conn *conn,
 		      struct bs_msg *msg);
 void op_maybe_free(struct osd_op *op);
+/* Replied: leave every list, release the object (no free yet). */
+void op_settle(struct osd_op *op);
 /* Replied (successfully): leave every list, release, maybe free. */
 void op_done(struct osd_op *op);
 void op_reply_error(struct osd_op *op, int neg_errno, const char *fmt, ...)
@@ -310,6 +478,7 @@ int op_set_oid(struct osd_op *op, const Bs__ObjectId *oid,
 int op_check_object(struct osd_op *op, const struct bs_osdmap_pool **out,
 		    struct bs_error *err);
 void op_submit_local(struct osd_op *op, store_op_fn *done);
+void op_local_uncount(struct osd_op *op);
 void primary_handle(struct osd *osd, struct bs_conn *conn,
 		    struct bs_msg *msg);
 void primary_continue(struct osd_op *op);
@@ -329,6 +498,12 @@ bool pg_can_write(const struct pg *pg);
 bool pg_has_member(const struct pg *pg, int32_t osd);
 void pg_wait_members(struct pg *pg, struct osd_op *op);
 void pg_fail_waiting(struct osd *osd, int neg_errno, const char *why);
+void pg_resume_waiting(struct pg *pg);
+void pg_inflight_inc(struct pg *pg);
+void pg_inflight_dec(struct osd *osd, struct pg *pg);
+struct pg *pg_find(struct osd *osd, uint32_t pool, uint32_t pgid);
+struct pg *pg_lookup(struct osd *osd, uint32_t pool, uint32_t pgid);
+bool pg_is_active(const struct pg *pg);
 void pg_free_all(struct osd *osd);
 const char *pg_name(uint32_t pool, uint32_t pg, char *buf, size_t len);
 
@@ -345,12 +520,120 @@ void query_pg_list(struct osd *osd, struct bs_conn *conn,
 void query_statfs(struct osd *osd, struct bs_conn *conn, struct bs_msg *msg);
 void query_stat(struct osd_op *op);
 void query_extents(struct osd_op *op);
+void query_pg_state(struct osd *osd, struct bs_conn *conn,
+		    struct bs_msg *msg);
+void query_locate(struct osd *osd, struct bs_conn *conn, struct bs_msg *msg);
+
+/* pginfo.c: per-PG blobs and the member's listing */
+void pg_info_release(struct pg_info *info);
+void pg_info_copy(struct pg_info *dst, const struct pg_info *src);
+int pg_info_load(struct osd *osd, uint32_t pool, uint32_t pg,
+		 struct pg_info *info);
+uint8_t *pg_info_pack(const struct pg_info *info, size_t *len);
+void pg_info_to_msg(const struct pg_info *info, Bs__PgInfo *m,
+		    Bs__PgInterval **ivp, Bs__PgInterval *iv,
+		    int32_t *members);
+void pg_info_from_msg(struct pg_info *info, const Bs__PgInfo *m);
+void pg_info_add_interval(struct pg_info *info, uint64_t activation,
+			  const int32_t *members, unsigned n);
+void pg_claim_key(uint8_t *key, uint64_t volume, uint64_t objnum);
+void pg_claim_val(uint8_t *val, uint64_t version, bool deleted);
+int pg_list_entries(struct osd *osd, uint32_t pool, uint32_t pg,
+		    bool has_after, uint64_t after_vol, uint64_t after_obj,
+		    size_t max, struct pg_entry **out, size_t *n, bool *more);
+uint64_t osd_wall_us(void);
+
+/* decide.c: peering's decision, pure logic */
+struct pg_decision {
+	uint64_t volume, objnum;
+	uint64_t version;	/* authoritative (deleted: the removal's) */
+	uint64_t size;
+	bool deleted;		/* the object must not exist */
+	uint64_t need;		/* members (peer bits) lacking it */
+	uint64_t have;		/* OSDs holding @version */
+};
+typedef void pg_decide_fn(void *opaque, const struct pg_decision *d);
+void pg_decide_candidates(struct pg_peer *peers, unsigned n);
+void pg_decide_objects(const struct pg_peer *peers, unsigned n,
+		       uint64_t activation, pg_decide_fn *fn, void *opaque);
+
+/* peering.c (primary) */
+void peering_start(struct osd *osd, struct pg *pg);
+void peering_stop(struct osd *osd, struct pg *pg);
+void peering_drained(struct osd *osd, struct pg *pg);
+void peering_tick(struct osd *osd, uint64_t now_ms);
+void peering_check_clean(struct osd *osd, struct pg *pg);
+int pg_peer_index(const struct pg *pg, int32_t osd);
+uint64_t pg_w_mask(const struct pg *pg);
+void peering_handle_stray(struct osd_op *op);
+
+/* peer.c (any member: requests of peering, strays) */
+void peer_handle(struct osd *osd, struct bs_conn *conn, struct bs_msg *msg);
+void peer_drained(struct osd *osd, struct pg *pg);
+void peer_fence(struct osd *osd, struct pg *pg, uint64_t activation);
+void peer_tick(struct osd *osd, uint64_t now_ms);
+void peer_clean_local(struct osd *osd, uint32_t pool, uint32_t pg,
+		      uint64_t last_clean);
+const struct store_pg_stat *peer_pg_stat(struct osd *osd, uint32_t pool,
+					 uint32_t pg);
+
+/* install.c: put a whole object in place (recovery's write side) */
+struct install;
+typedef void install_fn(struct install *in, int res);
+struct install_range {
+	uint64_t off, len;
+	const uint8_t *data;
+};
+struct install {
+	struct osd *osd;
+	struct store_oid oid;
+	uint64_t version, size;
+	bool deleted;
+	const struct install_range *ranges;
+	size_t n_ranges;
+	install_fn *fn;
+	/* private */
+	unsigned step;
+	bool exists;
+	void *run;
+	struct store_op sop;
+	uint8_t claim_key[PG_CLAIM_KEY_LEN];
+};
+void install_start(struct install *in);
+void install_push(struct osd_op *op);
+void install_pull(struct osd_op *op);
+int install_read_ranges(struct osd *osd, const struct store_oid *oid,
+			uint64_t size, uint64_t (**ranges)[2], size_t *n);
+
+/* recovery.c (primary) */
+struct pg_miss *pg_miss_find(struct pg *pg, uint64_t volume,
+			     uint64_t objnum);
+struct pg_miss *pg_miss_add(struct pg *pg, uint64_t volume, uint64_t objnum);
+void pg_miss_clear(struct osd *osd, struct pg *pg);
+void recovery_queue(struct osd *osd, struct pg *pg, struct pg_miss *m);
+void recovery_wait(struct osd_op *op, struct pg_miss *m);
+void recovery_kick(struct osd *osd);
+void recovery_kick_later(struct osd *osd);
+void recovery_tick(struct osd *osd, uint64_t now_ms);
+void recovery_repair_self(struct osd_op *op, uint64_t version,
+			  uint64_t size);
+
+/* scrub.c */
+void scrub_handle(struct osd *osd, struct bs_conn *conn, struct bs_msg *msg);
+void scrub_member_map(struct osd_op *op);
+void scrub_tick(struct osd *osd, uint64_t now_ms);
+void scrub_abort(struct osd *osd, struct pg *pg);
 
 /* heartbeat.c */
 void heartbeat_want_begin(struct osd *osd);
 void heartbeat_want(struct osd *osd, int32_t id);
 void heartbeat_tick(struct osd *osd, uint64_t now_ms);
 void heartbeat_release(struct osd *osd);
+void heartbeat_conn_closed(struct osd *osd, struct bs_conn *conn);
+uint32_t pg_state_flags(const struct pg *pg);
+const char *pg_state_name(uint32_t flags, char *buf, size_t len);
+uint64_t pg_objects(struct osd *osd, const struct pg *pg);
+uint64_t pg_degraded(struct osd *osd, const struct pg *pg);
 
 /* bufpool.c */
 void *osd_buf_get(struct osd *osd, size_t len, size_t *cap);

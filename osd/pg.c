@@ -16,9 +16,9 @@
  * the last one where it saw another primary, and that primary's up_from),
  * raised by every version epoch it accepts.
  *
- * Peering and recovery (next issue) belong in pg_refresh(): on a change of
- * interval the primary will gather the members' object versions before it
- * serves I/O.
+ * On a change of interval (primary, acting set, or a member's up state or
+ * boot) the primary peers again (peering.c) before it serves I/O; ops
+ * wait in pg->waiting until then.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -51,7 +51,12 @@ static void acting_text(const struct pg *pg, char *buf, size_t len)
 					i ? "," : "", pg->acting[i]);
 }
 
-/* Recompute @pg's role from the current map; see the top of the file. */
+/*
+ * Recompute @pg's role from the current map; see the top of the file.
+ * Sets pg->interval_changed when the primary must peer again: the first
+ * time, or when the primary, the acting set, or any member's up state or
+ * boot (up_from) changed.
+ */
 static void pg_refresh(struct osd *osd, struct pg *pg)
 {
 	const struct bs_osdmap *map = osd->map;
@@ -59,12 +64,13 @@ static void pg_refresh(struct osd *osd, struct pg *pg)
 	const struct bs_osdmap_osd *po;
 	int32_t acting[BS_PLACE_MAX_SIZE], up[BS_PLACE_MAX_SIZE];
 	bool fresh = !pg->epoch, was_primary = pg->is_primary;
-	bool changed, gap;
+	bool changed, gap, ichanged;
 	uint64_t p_up_from = 0;
 	char name[32], set[BS_PLACE_MAX_SIZE * 12];
 	int n, primary;
 
 	if (!pool || pg->id >= pool->place.pg_num) {
+		pg->interval_changed = !pg->gone;
 		pg->gone = true;
 		pg->is_primary = false;
 		pg->primary = -1;
@@ -88,6 +94,18 @@ static void pg_refresh(struct osd *osd, struct pg *pg)
 
 	pg->set_changed = fresh || n != (int)pg->n_acting ||
 			  memcmp(acting, pg->acting, (size_t)n * sizeof(*acting));
+	ichanged = changed || pg->set_changed;
+	for (int i = 0; i < n; i++) {
+		const struct bs_osdmap_osd *o = bs_osdmap_osd(map, acting[i]);
+		bool u = o && o->up;
+		uint64_t uf = o ? o->up_from : 0;
+
+		if (u != pg->up[i] || uf != pg->up_from[i])
+			ichanged = true;
+		pg->up[i] = u;
+		pg->up_from[i] = uf;
+	}
+	pg->interval_changed = ichanged;
 	memcpy(pg->acting, acting, (size_t)n * sizeof(*acting));
 	pg->n_acting = (unsigned)n;
 	pg->n_up = (unsigned)bs_place_filter_up(&map->place, acting,
@@ -96,19 +114,17 @@ static void pg_refresh(struct osd *osd, struct pg *pg)
 	pg->min_size = pool->min_size;
 	pg->primary = primary;
 	pg->primary_up_from = p_up_from;
-	pg->is_primary = primary == osd->id;
+	pg->is_primary = primary == osd->id && osd->active;
 
 	if (pg->is_primary) {
 		if (!was_primary || changed || gap) {
-			pg->activation = map->epoch;
-			pg->counter = 0;
 			pg->warned_min_size = false;
 			acting_text(pg, set, sizeof(set));
 			bs_info("pg %s: primary from epoch %" PRIu64
 				" (acting %s, %u up)",
 				pg_name(pg->pool, pg->id, name, sizeof(name)),
 				map->epoch, set, pg->n_up);
-		} else if (pg->set_changed) {
+		} else if (ichanged) {
 			acting_text(pg, set, sizeof(set));
 			bs_info("pg %s: acting %s at epoch %" PRIu64
 				" (%u up)",
@@ -123,6 +139,8 @@ static void pg_refresh(struct osd *osd, struct pg *pg)
 	}
 	pg->epoch = map->epoch;
 }
+
+static void pg_changed(struct osd *osd, struct pg *pg, bool was_primary);
 
 struct pg *pg_get(struct osd *osd, const struct bs_osdmap_pool *pool,
 		  uint32_t pgid)
@@ -160,12 +178,46 @@ struct pg *pg_get(struct osd *osd, const struct bs_osdmap_pool *pool,
 	pg->primary = -1;
 	osd_list_init(&pg->ops);
 	osd_list_init(&pg->waiting);
+	osd_list_init(&pg->drain_waiters);
+	osd_list_init(&pg->miss_queue);
+	osd_list_init(&pg->rlink);
 	b = pg_hash(pool->id, pgid) & (osd->pg_nb - 1);
 	pg->hnext = osd->pg_tab[b];
 	osd->pg_tab[b] = pg;
 	osd->n_pgs++;
 	pg_refresh(osd, pg);
+	pg_changed(osd, pg, false);
 	return pg;
+}
+
+/* The PG if this OSD has it in its table, else NULL. */
+struct pg *pg_lookup(struct osd *osd, uint32_t pool, uint32_t pgid)
+{
+	struct pg *pg;
+
+	if (!osd->pg_nb)
+		return NULL;
+	pg = osd->pg_tab[pg_hash(pool, pgid) & (osd->pg_nb - 1)];
+	for (; pg; pg = pg->hnext)
+		if (pg->pool == pool && pg->id == pgid)
+			return pg;
+	return NULL;
+}
+
+/*
+ * The PG (made if needed) when its replicated pool exists at our map,
+ * else NULL.
+ */
+struct pg *pg_find(struct osd *osd, uint32_t pool, uint32_t pgid)
+{
+	const struct bs_osdmap_pool *p;
+
+	if (!osd->map)
+		return NULL;
+	p = bs_osdmap_pool(osd->map, pool);
+	if (!p || p->erasure || pgid >= p->place.pg_num)
+		return NULL;
+	return pg_get(osd, p, pgid);
 }
 
 bool pg_has_member(const struct pg *pg, int32_t osd)
@@ -176,28 +228,65 @@ bool pg_has_member(const struct pg *pg, int32_t osd)
 	return false;
 }
 
-/* Is a mutation of @pg able to start: enough members up? */
+/* Are enough members up for the PG to serve at all? */
 bool pg_can_write(const struct pg *pg)
 {
 	return pg->n_up >= pg->min_size && pg->min_size;
 }
 
-static void pg_changed(struct osd *osd, struct pg *pg)
+/* Does the primary serve I/O for @pg now (peered and activated)? */
+bool pg_is_active(const struct pg *pg)
 {
-	struct osd_list *l, *next;
+	return pg->is_primary && !pg->gone && pg->pstate == PGS_ACTIVE;
+}
 
-	/* in-flight mutations: members may be gone, or we may not lead */
-	for (l = pg->ops.next; l != &pg->ops; l = next) {
-		next = l->next;
-		primary_check(container_of(l, struct osd_op, link));
-	}
-	if (osd_list_empty(&pg->waiting))
-		return;
-	if (pg->is_primary && !pg->gone && !pg_can_write(pg))
-		return;
+/* Resume every op waiting for the PG (they check its state again). */
+void pg_resume_waiting(struct pg *pg)
+{
 	while (!osd_list_empty(&pg->waiting))
 		osd_resume_later(container_of(pg->waiting.next, struct osd_op,
 					      link));
+}
+
+/* A store mutation of @pg was submitted / completed on this OSD. */
+void pg_inflight_inc(struct pg *pg)
+{
+	pg->n_inflight++;
+}
+
+void pg_inflight_dec(struct osd *osd, struct pg *pg)
+{
+	if (!pg->n_inflight) {
+		bs_err("pg %u.%x: in-flight count underflow", pg->pool,
+		       pg->id);
+		return;
+	}
+	if (--pg->n_inflight)
+		return;
+	peer_drained(osd, pg);
+	if (pg->self_probe_wait)
+		peering_drained(osd, pg);
+}
+
+/*
+ * After a refresh: a new interval makes the primary peer again (its ops
+ * in flight end with EAGAIN once their local write is done); a PG it no
+ * longer leads drops its peering state and sends its waiting ops away
+ * (they get ESTALE).
+ */
+static void pg_changed(struct osd *osd, struct pg *pg, bool was_primary)
+{
+	bool peer = pg->is_primary && !pg->gone &&
+		    (pg->interval_changed || pg->pstate == PGS_NONE);
+
+	if (!pg->is_primary || pg->gone) {
+		if (was_primary || pg->pstate != PGS_NONE)
+			peering_stop(osd, pg);
+		pg_resume_waiting(pg);
+		return;
+	}
+	if (peer)
+		peering_start(osd, pg);
 }
 
 /*
@@ -239,22 +328,24 @@ void pg_map_changed(struct osd *osd)
 		struct pg *pg;
 
 		for (pg = osd->pg_tab[i]; pg; pg = pg->hnext) {
+			bool was = pg->is_primary;
+
 			pg_refresh(osd, pg);
-			pg_changed(osd, pg);
+			pg_changed(osd, pg, was);
 		}
 	}
 	if (osd->active)
 		pg_scan(osd);
 }
 
-/* Queue a mutation until the PG has min_size members up. */
+/* Queue an op until the PG is active (peered, min_size members up). */
 void pg_wait_members(struct pg *pg, struct osd_op *op)
 {
 	char name[32];
 
-	if (!pg->warned_min_size) {
+	if (!pg_can_write(pg) && !pg->warned_min_size) {
 		pg->warned_min_size = true;
-		bs_warn("pg %s: %u of %u members up, min_size %u: writes wait",
+		bs_warn("pg %s: %u of %u members up, min_size %u: I/O waits",
 			pg_name(pg->pool, pg->id, name, sizeof(name)),
 			pg->n_up, pg->size, pg->min_size);
 	}
@@ -262,20 +353,33 @@ void pg_wait_members(struct pg *pg, struct osd_op *op)
 	osd_list_add_tail(&pg->waiting, &op->link);
 }
 
+static void fail_list(struct osd *osd, struct osd_list *list,
+		      int neg_errno, const char *why)
+{
+	while (!osd_list_empty(list)) {
+		struct osd_op *op = container_of(list->next, struct osd_op,
+						 link);
+
+		osd_list_del(&op->link);
+		op_reply_error(op, neg_errno, "%s %s", osd->name, why);
+	}
+}
+
+/* Shutdown: every op waiting on a PG (not on the store) fails now. */
 void pg_fail_waiting(struct osd *osd, int neg_errno, const char *why)
 {
 	for (size_t i = 0; i < osd->pg_nb; i++) {
 		struct pg *pg;
 
 		for (pg = osd->pg_tab[i]; pg; pg = pg->hnext) {
-			while (!osd_list_empty(&pg->waiting)) {
-				struct osd_op *op = container_of(
-					pg->waiting.next, struct osd_op, link);
-
-				osd_list_del(&op->link);
-				op_reply_error(op, neg_errno, "%s %s",
-					       osd->name, why);
-			}
+			scrub_abort(osd, pg);
+			fail_list(osd, &pg->waiting, neg_errno, why);
+			fail_list(osd, &pg->drain_waiters, neg_errno, why);
+			for (size_t b = 0; b < pg->miss_nb; b++)
+				for (struct pg_miss *m = pg->miss_tab[b]; m;
+				     m = m->hnext)
+					fail_list(osd, &m->waiters, neg_errno,
+						  why);
 		}
 	}
 }
@@ -287,6 +391,8 @@ void pg_free_all(struct osd *osd)
 
 		for (pg = osd->pg_tab[i]; pg; pg = next) {
 			next = pg->hnext;
+			peering_stop(osd, pg);
+			pg_info_release(&pg->info);
 			free(pg);
 		}
 	}

@@ -7,16 +7,22 @@
  *   primary_continue (re-entered after every wait)
  *       -> OP_WAIT_MAP   the request names a newer epoch, or we are not up
  *       -> STALE         not the primary of the PG at our epoch
+ *       -> OP_WAIT_PG    the PG is not active (peering, below min_size)
  *       read/stat/extents:
+ *       -> OP_WAIT_REC   the primary lacks the object: recover it first
  *       -> OP_WAIT_OBJ   the object has mutations in flight
- *       -> OP_RUNNING    store read, zero-copy reply
+ *       -> OP_RUNNING    store read, zero-copy reply (a bad checksum
+ *                        repairs our copy from a replica: OP_WAIT_REC)
  *       mutations:
- *       -> OP_WAIT_PG    fewer than min_size members up
+ *       -> OP_WAIT_REC   a member lacks the object: recover it first
+ *       -> OP_WAIT_OBJ   recovery or scrub holds the object
  *       -> OP_RUNNING    versioned, applied locally and sent to every
  *                        other up member at once (replicate.c)
  *   primary_check    reply once the local op and every up member are
- *                    durable and min_size copies are; re-run on every
- *                    completion and map change
+ *                    durable and min_size copies are; EAGAIN when the
+ *                    interval ended (op->aborted) or a member refused
+ *                    (and peer again); re-run on every completion and
+ *                    map change
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -87,8 +93,7 @@ void op_free_cache(struct osd *osd)
 	osd->n_op_free = 0;
 }
 
-/* Replied: leave every list, release the object. */
-static void op_settle(struct osd_op *op)
+void op_settle(struct osd_op *op)
 {
 	op->replied = true;
 	op->state = OP_DONE;
@@ -125,10 +130,7 @@ void op_reply_error(struct osd_op *op, int neg_errno, const char *fmt, ...)
 
 void op_resume(struct osd_op *op)
 {
-	if (op->is_rep)
-		replica_continue(op);
-	else
-		primary_continue(op);
+	op->resume(op);
 }
 
 /* Checks shared by client ops and RepOps */
@@ -215,6 +217,10 @@ void op_submit_local(struct osd_op *op, store_op_fn *done)
 
 	sop->fn = done;
 	op->local_busy = true;
+	if (op->pg && !op->counted) {
+		op->counted = true;
+		pg_inflight_inc(op->pg);
+	}
 	switch (op->kind) {
 	case BS__OSD_OP_KIND__OSD_OP_WRITE:
 		store_write(s, sop, &op->oid, op->off, op->len, op->msg->data,
@@ -234,6 +240,15 @@ void op_submit_local(struct osd_op *op, store_op_fn *done)
 	default:
 		store_delete(s, sop, &op->oid);
 		break;
+	}
+}
+
+/* The local store mutation of @op is over: the PG may be drained. */
+void op_local_uncount(struct osd_op *op)
+{
+	if (op->counted) {
+		op->counted = false;
+		pg_inflight_dec(op->osd, op->pg);
 	}
 }
 
@@ -268,6 +283,21 @@ static void read_done(struct store_op *sop, int res)
 	if (res == -ENOENT) {
 		res = 0;		/* thin: never written reads as zeros */
 		sop->version = 0;
+	}
+	if (res == -EBADMSG && !op->bad_reads++ && pg_is_active(op->pg)) {
+		struct store_obj_stat st;
+
+		bs_warn("pg %u.%x: object %" PRIu64 ".%" PRIu64 ": checksum mismatch at offset %" PRIu64 ": reading it from a replica and repairing this copy",
+			op->oid.pool, op->oid.pg, op->oid.volume,
+			op->oid.objnum, sop->bad_offset);
+		if (op->buf) {
+			osd_buf_put(op->osd, op->buf, op->buf_cap);
+			op->buf = NULL;
+		}
+		if (!store_stat(op->osd->store, &op->oid, &st)) {
+			recovery_repair_self(op, st.version, st.size);
+			return;
+		}
 	}
 	if (res == -EBADMSG) {
 		op_reply_error(op, res,
@@ -308,6 +338,7 @@ static void primary_local_done(struct store_op *sop, int res)
 
 	op->local_busy = false;
 	op->local_done = true;
+	op_local_uncount(op);
 	if (res == -ENOENT && op->kind == BS__OSD_OP_KIND__OSD_OP_DELETE)
 		res = 0;
 	op->local_res = res;
@@ -394,6 +425,14 @@ void primary_check(struct osd_op *op)
 			       osd->map->epoch);
 		return;
 	}
+	if (op->aborted) {
+		op_reply_error(op, -EAGAIN,
+			       "%s: pg %s is peering again at epoch %" PRIu64,
+			       osd->name, pg_name(pg->pool, pg->id, name,
+						  sizeof(name)),
+			       osd->map->epoch);
+		return;
+	}
 	for (i = 0; i < op->n_targets; i++) {
 		struct rep_target *t = &op->targets[i];
 
@@ -407,10 +446,24 @@ void primary_check(struct osd_op *op)
 		if (t->state != REP_FAILED)
 			continue;
 		if (t->res == -ESTALE || t->res == -EAGAIN) {
-			/* may resolve with a new map: try again then */
-			if (t->fail_epoch < osd->map->epoch &&
-			    t->tries < OSD_REP_TRIES)
-				rep_send(op, t);
+			/*
+			 * The member disagrees with what peering decided
+			 * (or is peering itself): peer again; the client
+			 * resends.
+			 */
+			bs_warn_rl(&osd->rl, "pg %s: osd.%d refused version %" PRIx64 ": peering again",
+				   pg_name(pg->pool, pg->id, name,
+					   sizeof(name)),
+				   t->osd, op->version);
+			op_reply_error(op, -EAGAIN,
+				       "%s: pg %s: a replica refused the %s: peering again",
+				       osd->name,
+				       pg_name(pg->pool, pg->id, name,
+					       sizeof(name)),
+				       osd_kind(op->kind)->name);
+			if (pg->pstate == PGS_ACTIVE)
+				peering_start(osd, pg);
+			return;
 		} else if (!hard) {
 			hard = t->res;
 			break;
@@ -435,6 +488,7 @@ void primary_continue(struct osd_op *op)
 	const struct bs_osdmap_pool *pool;
 	struct bs_error err = { 0 };
 	struct osd_obj *obj;
+	struct pg_miss *m;
 	struct pg *pg;
 	char name[32];
 	int ret;
@@ -463,8 +517,18 @@ void primary_continue(struct osd_op *op)
 		return;
 	}
 	op->pg = pg;
+	if (!pg_is_active(pg)) {
+		pg_wait_members(pg, op);
+		return;
+	}
+	m = pg_miss_find(pg, op->oid.volume, op->oid.objnum);
+	obj = osd_obj_find(osd, &op->oid);
 	if (!ki->mutation) {
-		obj = osd_obj_find(osd, &op->oid);
+		/* we must hold the object ourselves to read it */
+		if (m && (m->need & 1)) {
+			recovery_wait(op, m);
+			return;
+		}
 		if (obj && obj->nmut) {
 			op->state = OP_WAIT_OBJ;
 			osd_list_add_tail(&obj->waiters, &op->link);
@@ -478,8 +542,14 @@ void primary_continue(struct osd_op *op)
 			primary_read(op);
 		return;
 	}
-	if (!pg_can_write(pg)) {
-		pg_wait_members(pg, op);
+	/* every member must hold the object before it changes */
+	if (m && (m->need & pg_w_mask(pg))) {
+		recovery_wait(op, m);
+		return;
+	}
+	if (obj && obj->locks) {
+		op->state = OP_WAIT_OBJ;
+		osd_list_add_tail(&obj->waiters, &op->link);
 		return;
 	}
 	primary_start(op);
@@ -494,6 +564,7 @@ void primary_handle(struct osd *osd, struct bs_conn *conn,
 	struct bs_error err = { 0 };
 	int ret;
 
+	op->resume = primary_continue;
 	if (!ki) {
 		op_reply_error(op, -EINVAL, "unknown op kind %d", req->op);
 		return;

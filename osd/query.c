@@ -146,3 +146,96 @@ void query_statfs(struct osd *osd, struct bs_conn *conn, struct bs_msg *msg)
 		      NULL, NULL);
 	bs_msg_free(msg);
 }
+
+/* BS_MSG_OSD_PG_STATE: the PGs this OSD leads, as in its beacons. */
+void query_pg_state(struct osd *osd, struct bs_conn *conn, struct bs_msg *msg)
+{
+	const Bs__OsdPgStateQuery *q = (const Bs__OsdPgStateQuery *)msg->body;
+	Bs__OsdPgStateReply r = BS__OSD_PG_STATE_REPLY__INIT;
+	Bs__OsdPgState *st = NULL, **stp = NULL;
+	char (*names)[96] = NULL;
+	size_t n = 0, cap = 0;
+
+	for (size_t i = 0; i < osd->pg_nb; i++)
+		for (struct pg *pg = osd->pg_tab[i]; pg; pg = pg->hnext)
+			cap += pg->is_primary && !pg->gone;
+	cap = BS_MIN(cap, (size_t)8192);
+	if (cap) {
+		st = bs_xmalloc(cap * sizeof(*st));
+		stp = bs_xmalloc(cap * sizeof(*stp));
+		names = bs_xmalloc(cap * sizeof(*names));
+	}
+	for (size_t i = 0; i < osd->pg_nb && n < cap; i++) {
+		for (struct pg *pg = osd->pg_tab[i]; pg && n < cap;
+		     pg = pg->hnext) {
+			Bs__OsdPgState *s = &st[n];
+
+			if (!pg->is_primary || pg->gone ||
+			    (q->has_pool && pg->pool != q->pool) ||
+			    (q->has_pg && pg->id != q->pg))
+				continue;
+			bs__osd_pg_state__init(s);
+			s->pool = pg->pool;
+			s->pg = pg->id;
+			s->state = pg_state_flags(pg);
+			pg_state_name(s->state, names[n], sizeof(names[n]));
+			s->state_name = names[n];
+			s->n_acting = pg->n_acting;
+			s->acting = pg->acting;
+			s->activation_epoch = pg->activation;
+			s->objects = pg_objects(osd, pg);
+			s->objects_degraded = pg_degraded(osd, pg);
+			s->objects_unfound = pg->n_unfound;
+			s->objects_recovered = pg->rec_objects;
+			s->bytes_recovered = pg->rec_bytes;
+			s->last_scrub_us = pg->info.last_scrub_us;
+			s->last_deep_scrub_us = pg->info.last_deep_scrub_us;
+			stp[n++] = s;
+		}
+	}
+	r.map_epoch = epoch_of(osd);
+	r.osd = (uint32_t)osd->id;
+	r.n_pgs = n;
+	r.pgs = stp;
+	bs_conn_reply(conn, msg, BS_MSG_OSD_PG_STATE_REPLY, &r.base, NULL, 0,
+		      NULL, NULL);
+	free(names);
+	free(stp);
+	free(st);
+	bs_msg_free(msg);
+}
+
+/* BS_MSG_OSD_LOCATE: where an object's block is in the data file. */
+void query_locate(struct osd *osd, struct bs_conn *conn, struct bs_msg *msg)
+{
+	const Bs__OsdLocate *q = (const Bs__OsdLocate *)msg->body;
+	Bs__OsdLocateReply r = BS__OSD_LOCATE_REPLY__INIT;
+	struct store_obj_stat st;
+	struct store_oid oid;
+	uint64_t off = 0;
+	int ret;
+
+	if (!q->oid) {
+		bs_conn_reply_error(conn, msg, -EINVAL, "no object id");
+		goto out;
+	}
+	oid.pool = q->oid->pool;
+	oid.pg = q->oid->pg;
+	oid.volume = q->oid->volume;
+	oid.objnum = q->oid->objnum;
+	ret = store_locate(osd->store, &oid, q->offset, &st, &off);
+	if (ret && ret != -ENODATA) {
+		bs_conn_reply_error(conn, msg, ret, "%s: object %" PRIu64
+				    ".%" PRIu64 ": %s", osd->name, oid.volume,
+				    oid.objnum, strerror(-ret));
+		goto out;
+	}
+	r.version = st.version;
+	r.size = st.size;
+	r.hole = ret == -ENODATA;
+	r.disk_offset = off;
+	bs_conn_reply(conn, msg, BS_MSG_OSD_LOCATE_REPLY, &r.base, NULL, 0,
+		      NULL, NULL);
+out:
+	bs_msg_free(msg);
+}

@@ -127,6 +127,7 @@ static void rep_local_done(struct store_op *sop, int res)
 
 	op->local_busy = false;
 	op->local_done = true;
+	op_local_uncount(op);
 	if (res == -ENOENT && op->kind == BS__OSD_OP_KIND__OSD_OP_DELETE)
 		res = 0;
 	if (res) {
@@ -212,6 +213,7 @@ void replica_continue(struct osd_op *op)
 		return;
 	}
 	pg = pg_get(osd, pool, op->oid.pg);
+	op->pg = pg;
 	pg_name(pg->pool, pg->id, name, sizeof(name));
 	if (pg->primary != op->from_osd) {
 		op_reply_error(op, -ESTALE,
@@ -270,6 +272,7 @@ void rep_handle(struct osd *osd, struct bs_conn *conn, struct bs_msg *msg)
 	int ret;
 
 	op->is_rep = true;
+	op->resume = replica_continue;
 	if (!ki || !ki->mutation) {
 		op_reply_error(op, -EINVAL, "RepOp of op kind %d", req->op);
 		return;

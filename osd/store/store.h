@@ -325,7 +325,7 @@ int store_oid_cmp(const struct store_oid *a, const struct store_oid *b);
 int store_extents(struct store *s, const struct store_oid *oid, uint64_t off,
 		  uint64_t len, uint64_t (*ranges)[2], size_t max, size_t *n);
 
-/* ---- whole-store queries (store_scan.c), added for peering ---- */
+/* ---- per-PG helpers (store_pg.c), added for peering ---- */
 
 /* Objects and logical bytes of one PG (store_pg_stats, store_blob_pgs). */
 struct store_pg_stat {
@@ -348,6 +348,22 @@ int store_pg_stats(struct store *s, struct store_pg_stat **out, size_t *n);
  */
 int store_blob_pgs(struct store *s, uint8_t key0, struct store_pg_stat **out,
 		   size_t *n);
+
+/* One blob of store_pg_put_many(): @val NULL deletes @key. */
+struct store_pg_kv {
+	const void *key;
+	size_t klen;
+	const void *val;
+	size_t vlen;
+};
+
+/*
+ * Put (or delete) @n >= 1 blobs of PG @pool.@pg, all in one metadata
+ * batch, atomically; @op completes when they are durable (res as for
+ * store_pg_put()).  The bytes are copied during the call.
+ */
+void store_pg_put_many(struct store *s, struct store_op *op, uint32_t pool,
+		       uint32_t pg, const struct store_pg_kv *kv, size_t n);
 
 /*
  * Where byte @off of object @oid (durable state) lives in the data file:

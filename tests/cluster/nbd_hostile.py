@@ -12,151 +12,17 @@ server answers with the protocol's error or closes that one connection,
 and that a well-behaved client on another connection is served
 throughout.  Exits 0 if every case passed, 1 otherwise.
 """
-import socket
 import struct
 import sys
 import time
-import urllib.parse
 
-NBDMAGIC = 0x4E42444D41474943
-IHAVEOPT = 0x49484156454F5054
-REP_MAGIC = 0x3E889045565A9
-REQ_MAGIC = 0x25609513
-SIMPLE_MAGIC = 0x67446698
-CHUNK_MAGIC = 0x668E33EF
-
-OPT_EXPORT_NAME, OPT_ABORT, OPT_LIST, OPT_INFO, OPT_GO = 1, 2, 3, 6, 7
-OPT_STRUCTURED, OPT_LIST_META, OPT_SET_META = 8, 9, 10
-REP_ACK, REP_SERVER, REP_INFO, REP_META = 1, 2, 3, 4
-ERR = 1 << 31
-REP_ERR_UNSUP, REP_ERR_INVALID, REP_ERR_UNKNOWN = ERR + 1, ERR + 3, ERR + 6
-REP_ERR_TOO_BIG = ERR + 9
-CMD_READ, CMD_WRITE, CMD_DISC, CMD_FLUSH, CMD_TRIM = 0, 1, 2, 3, 4
-CMD_WRITE_ZEROES, CMD_BLOCK_STATUS = 6, 7
-FLAG_FUA, FLAG_NO_HOLE, FLAG_DF, FLAG_REQ_ONE = 1, 2, 4, 8
-EPERM, EIO, EINVAL, ENOSPC = 1, 5, 22, 28
-TIMEOUT = 10.0
-
-
-class Closed(Exception):
-    pass
-
-
-def parse_uri(uri):
-    u = urllib.parse.urlparse(uri)
-    if u.scheme == "nbd+unix":
-        q = urllib.parse.parse_qs(u.query)
-        return (socket.AF_UNIX, q["socket"][0])
-    return (socket.AF_INET, (u.hostname, u.port))
-
-
-class Client:
-    def __init__(self, addr):
-        fam, a = addr
-        self.s = socket.socket(fam, socket.SOCK_STREAM)
-        self.s.settimeout(TIMEOUT)
-        self.s.connect(a)
-
-    def close(self):
-        self.s.close()
-
-    def send(self, b):
-        self.s.sendall(b)
-
-    def recv(self, n):
-        out = b""
-        while len(out) < n:
-            try:
-                c = self.s.recv(n - len(out))
-            except ConnectionResetError:
-                raise Closed()
-            if not c:
-                raise Closed()
-            out += c
-        return out
-
-    def closed_by_server(self):
-        """True if the server closes the connection (EOF) in time."""
-        try:
-            while True:
-                if not self.s.recv(65536):
-                    return True
-        except (ConnectionResetError, BrokenPipeError):
-            return True
-        except socket.timeout:
-            return False
-
-    # handshake
-    def greet(self, flags=3):
-        magic, opt, hflags = struct.unpack(">QQH", self.recv(18))
-        assert magic == NBDMAGIC and opt == IHAVEOPT, "bad greeting"
-        assert hflags & 1, "not fixed newstyle"
-        self.send(struct.pack(">I", flags))
-
-    def opt(self, option, data=b""):
-        self.send(struct.pack(">QII", IHAVEOPT, option, len(data)) + data)
-
-    def reply(self):
-        magic, option, rtype, length = struct.unpack(">QIII", self.recv(20))
-        assert magic == REP_MAGIC, "bad option reply magic"
-        return option, rtype, self.recv(length)
-
-    def replies(self, option):
-        """All replies to @option up to the final ACK or error."""
-        out = []
-        while True:
-            o, t, d = self.reply()
-            assert o == option, "reply for option %d, expected %d" % (o, option)
-            out.append((t, d))
-            if t == REP_ACK or t & ERR:
-                return out
-
-    def go(self, name, structured=False, meta=False):
-        if structured:
-            self.opt(OPT_STRUCTURED)
-            assert self.replies(OPT_STRUCTURED)[-1][0] == REP_ACK
-        if meta:
-            q = b"base:allocation"
-            self.opt(OPT_SET_META, struct.pack(">I", len(name)) + name +
-                     struct.pack(">II", 1, len(q)) + q)
-            r = self.replies(OPT_SET_META)
-            assert r[-1][0] == REP_ACK and r[0][0] == REP_META, r
-            self.ctx = struct.unpack(">I", r[0][1][:4])[0]
-        self.opt(OPT_GO, struct.pack(">I", len(name)) + name +
-                 struct.pack(">HH", 1, 3))
-        size = None
-        for t, d in self.replies(OPT_GO):
-            if t == REP_INFO and struct.unpack(">H", d[:2])[0] == 0:
-                size, flags = struct.unpack(">QH", d[2:12])
-            elif t & ERR:
-                return t
-        self.size, self.eflags, self.structured = size, flags, structured
-        return REP_ACK
-
-    # transmission
-    def request(self, cmd, off, length, flags=0, handle=1, data=b""):
-        self.send(struct.pack(">IHHQQI", REQ_MAGIC, flags, cmd, handle,
-                              off, length) + data)
-
-    def simple_reply(self, readlen=0):
-        magic, err, handle = struct.unpack(">IIQ", self.recv(16))
-        assert magic == SIMPLE_MAGIC, "bad reply magic %x" % magic
-        data = self.recv(readlen) if err == 0 and readlen else b""
-        return err, handle, data
-
-    def chunks(self):
-        """Structured chunks of one reply: list of (type, payload)."""
-        out = []
-        while True:
-            magic, flags, typ, handle, length = struct.unpack(
-                ">IHHQI", self.recv(20))
-            if magic == SIMPLE_MAGIC:  # simple reply allowed w/o payload
-                return [("simple", struct.unpack(">I", struct.pack(
-                    ">H", flags) + struct.pack(">H", typ))[0])]
-            assert magic == CHUNK_MAGIC, "bad chunk magic %x" % magic
-            out.append((typ, self.recv(length)))
-            if flags & 1:
-                return out
+from nbd_client import (CMD_BLOCK_STATUS, CMD_DISC, CMD_FLUSH, CMD_READ,
+                        CMD_TRIM, CMD_WRITE, CMD_WRITE_ZEROES, EINVAL,
+                        ENOSPC, FLAG_DF, FLAG_REQ_ONE, IHAVEOPT, OPT_ABORT,
+                        OPT_EXPORT_NAME, OPT_GO, OPT_LIST, OPT_SET_META,
+                        REP_ACK, REP_ERR_INVALID, REP_ERR_TOO_BIG,
+                        REP_ERR_UNKNOWN, REP_ERR_UNSUP, REP_SERVER,
+                        REQ_MAGIC, Client, parse_uri)
 
 
 failures = []

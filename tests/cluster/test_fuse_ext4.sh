@@ -15,6 +15,7 @@ requires mkfs.ext4 -V
 requires e2fsck -V
 requires debugfs -V
 requires python3 --version
+requires jq --version
 requires test -x "$BASALT_BIN/basalt-fuse"
 requires test -x "$BASALT_BIN/basalt-osd"
 
@@ -93,6 +94,10 @@ test ! -e "$mnt/rbd/nope"
 # --- ext4 ----------------------------------------------------------------
 mkfs.ext4 -F -q "$mnt/rbd/fs1"
 e2fsck -f -n "$mnt/rbd/fs1"
+# thin: the empty file system uses a part of the volume only
+fs_used=$(basalt volume info rbd/fs1 --format json | jq -e '.used')
+test "$fs_used" -gt 0
+test "$fs_used" -lt $((128 << 20))
 head -c 3M /dev/urandom >"$T/data"
 debugfs -w -R "write $T/data data.bin" "$mnt/rbd/fs1"
 sync "$mnt/rbd/fs1"
@@ -119,15 +124,25 @@ except OSError as e:
 EOF
 }
 
+# The bytes volume rbd/$1 uses, as "basalt volume info" counts them.
+used()
+{
+	basalt volume info "rbd/$1" --format json | jq -e '.used'
+}
+
+test "$(used raw1)" -eq 0
 head -c 16M /dev/urandom >"$T/raw"
 dd if="$T/raw" of="$mnt/rbd/raw1" bs=1M seek=8 conv=notrunc,fsync \
 	status=none
 cmp -n 16M "$T/raw" <(dd if="$mnt/rbd/raw1" bs=1M skip=8 count=16 \
 	status=none)
 test "$(seek_data 0)" -eq $((8 << 20))
+test "$(used raw1)" -eq $((16 << 20))
 
-# Punch [8M, 16M): it reads as zeros and holds no data any more.
+# Punch [8M, 16M): the space is freed, it reads as zeros and holds no
+# data any more.
 fallocate -p -o 8M -l 8M "$mnt/rbd/raw1"
+test "$(used raw1)" -eq $((8 << 20))
 cmp -n 8M /dev/zero <(dd if="$mnt/rbd/raw1" bs=1M skip=8 count=8 \
 	status=none)
 test "$(seek_data 0)" -eq $((16 << 20))
@@ -135,16 +150,26 @@ test "$(seek_data 0)" -eq $((16 << 20))
 cmp <(tail -c 8M "$T/raw") <(dd if="$mnt/rbd/raw1" bs=1M skip=16 \
 	count=8 status=none)
 
-# Zero [16M, 20M): zeros, and the size does not change.
+# Punch [21M, 22M) inside an object (of 4M): that 1M is freed.
+fallocate -p -o 21M -l 1M "$mnt/rbd/raw1"
+test "$(used raw1)" -eq $((7 << 20))
+cmp -n 1M /dev/zero <(dd if="$mnt/rbd/raw1" bs=1M skip=21 count=1 \
+	status=none)
+cmp <(tail -c 2M "$T/raw") <(dd if="$mnt/rbd/raw1" bs=1M skip=22 \
+	count=2 status=none)
+
+# Zero [16M, 20M): zeros, still allocated, and the size does not change.
 fallocate -z -o 16M -l 4M "$mnt/rbd/raw1"
+test "$(used raw1)" -eq $((7 << 20))
 cmp -n 4M /dev/zero <(dd if="$mnt/rbd/raw1" bs=1M skip=16 count=4 \
 	status=none)
-cmp <(tail -c 4M "$T/raw") <(dd if="$mnt/rbd/raw1" bs=1M skip=20 \
-	count=4 status=none)
+cmp <(head -c 13M "$T/raw" | tail -c 1M) <(dd if="$mnt/rbd/raw1" bs=1M \
+	skip=20 count=1 status=none)
 test "$(stat -c %s "$mnt/rbd/raw1")" -eq $((64 << 20))
 
-# Punch everything: no data left at all.
+# Punch everything: no data left at all, nothing used.
 fallocate -p -o 0 -l 64M "$mnt/rbd/raw1"
 test "$(seek_data 0)" = none
+test "$(used raw1)" -eq 0
 
 fuse_stop

@@ -46,11 +46,11 @@ nbd --handshake-timeout 5s --run 'python3 "$hostile" "$uri" rbd/a' \
 	false
 }
 cat "$T/hostile.out"
-! grep -q '^FAIL' "$T/hostile.out"
+if grep '^FAIL' "$T/hostile.out"; then false; fi
 # each refused client left one log line (rate-limited), and no error
 grep -q 'bad request magic' "$T/nbd$n.log"
 grep -q 'client vanished in the middle of a request' "$T/nbd$n.log"
-! grep -q ' ERR ' "$T/nbd$n.log"
+if grep ' ERR ' "$T/nbd$n.log"; then false; fi
 
 # --- --read-only and --export ------------------------------------------------------
 nbd --read-only --export rbd/b --run '
@@ -94,7 +94,7 @@ wait "$writer" || copied=$?
 test ! -e "$T/nbd.sock"
 test ! -e "$T/nbd.pid"
 grep -q 'shutting down' "$T/nbd-bg.log"
-! _sanitizer_reports "$T/nbd-bg.err"
+if _sanitizer_reports "$T/nbd-bg.err"; then false; fi
 
 # the next server reads what was flushed before, and all of the copy if
 # nbdcopy saw every write succeed

@@ -3,7 +3,8 @@
 # Replicated pool, size 3: every object written lands on three distinct
 # OSDs at one version (asked of each OSD with BS_MSG_OSD_PG_LIST), reads
 # back identical, and survives kill -9 of every OSD; with one OSD stopped
-# (it marks itself down) writes go on with two copies.
+# (it marks itself down) writes go on with two copies, and once it is
+# back recovery gives it the objects it missed.
 # ctest-timeout: 300
 source "$(dirname "$0")/../functions.sh"
 set -e -x
@@ -57,11 +58,19 @@ tool read --pool rbd --volume 3 --object-size 1M --size 4M "$T/dst3"
 cmp "$T/src3" "$T/dst3"
 tool verify --pool rbd --volume 3 --object-size 1M --size 4M --copies 2
 
-# osd.2 back: volume 1 (written while it was up) reads back whole.
-# (Volume 3 is not on osd.2 yet: recovery is the next issue.)
+# osd.2 back: volume 1 (written while it was up) reads back whole, and
+# recovery copies volume 3 to it: three copies again, every PG clean
 cluster_sh revive osd.2
 tool read --pool rbd --volume 1 --object-size 1M --size "$size1" "$T/dst1"
 cmp "$T/src1" "$T/dst1"
+pgs_clean()
+{
+	tool pg-states --pool rbd --expect-clean >"$T/pgs" 2>&1
+}
+wait_for 60 pgs_clean
+tool verify --pool rbd --volume 3 --object-size 1M --size 4M --copies 3
+tool read --pool rbd --volume 3 --object-size 1M --size 4M "$T/dst3"
+cmp "$T/src3" "$T/dst3"
 
 # the OSDs answer statfs with what they hold
 for n in 0 1 2; do

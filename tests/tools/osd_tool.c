@@ -11,6 +11,16 @@
  *          (asked with BS_MSG_OSD_PG_LIST)
  *   list   --osd ADDR --pool ID --pg PG     objects of one PG on one OSD
  *   statfs --osd ADDR
+ *   pg-states --pool P [--expect-clean]
+ *          every PG of pool P as its primary reports it (asked of every
+ *          up OSD with BS_MSG_OSD_PG_STATE); --expect-clean: exit 1
+ *          unless each one is active+clean
+ *   scrub  --pool P --pg PG [--deep] [--repair]
+ *          BS_MSG_OSD_SCRUB to the PG's primary; prints its counts
+ *   locate --pool P --volume V [--object-size S] --offset OFF
+ *          "pg PG" (hex), then for each member of the object's acting
+ *          set, primary first: "osd.N OFFSET", the byte offset of the
+ *          block in its data file (or "osd.N hole")
  *
  * Mons come from -c FILE / $BASALT_CONF.  Ops that get ESTALE, EAGAIN or
  * a broken connection are retried with a fresh map, within --timeout.
@@ -39,7 +49,8 @@
 struct tool {
 	const char *conf_path, *pool_name, *osd_addr, *file;
 	uint64_t volume, object_size, size, pg, pool_id, copies;
-	uint64_t timeout_ms;
+	uint64_t timeout_ms, offset;
+	bool deep, repair, expect_clean, has_pg;
 	struct bs_monc *monc;
 	struct bs_loop *loop;
 	struct bs_msgr *msgr;
@@ -438,6 +449,175 @@ static void cmd_statfs(struct tool *t)
 		die("statfs: %s", strerror(-c.res));
 }
 
+/* pg-states, scrub, locate */
+
+struct any_call {
+	bool busy;
+	int res;
+	struct bs_msg *reply;
+	char err[256];
+};
+
+static void any_cb(void *opaque, int res, struct bs_msg *reply)
+{
+	struct any_call *c = opaque;
+
+	c->busy = false;
+	c->res = res;
+	if (res) {
+		snprintf(c->err, sizeof(c->err), "%s",
+			 *bs_msg_error_text(reply) ? bs_msg_error_text(reply) :
+						      strerror(-res));
+		bs_msg_free(reply);
+		return;
+	}
+	c->reply = reply;
+}
+
+static bool any_idle(void *arg)
+{
+	return !((struct any_call *)arg)->busy;
+}
+
+static int call_osd(struct tool *t, const struct bs_osdmap_osd *o,
+		    uint16_t type, const ProtobufCMessage *body,
+		    uint64_t timeout_ms, struct any_call *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->busy = true;
+	if (bs_conn_call(conn_to(t, o->id, o->addr), type, body, NULL, 0,
+			 timeout_ms, any_cb, c))
+		die("cannot send to osd.%d", o->id);
+	run_until(t, any_idle, c);
+	return c->res;
+}
+
+static void cmd_pg_states(struct tool *t)
+{
+	uint32_t n_pgs = t->pool->place.pg_num, clean = 0, reported = 0;
+	Bs__OsdPgStateQuery q = BS__OSD_PG_STATE_QUERY__INIT;
+
+	q.has_pool = true;
+	q.pool = t->pool->id;
+	for (unsigned k = 0; k < t->map->n_osds; k++) {
+		const struct bs_osdmap_osd *o = &t->map->osds[k];
+		const Bs__OsdPgStateReply *r;
+		struct any_call c;
+
+		if (!o->up)
+			continue;
+		if (call_osd(t, o, BS_MSG_OSD_PG_STATE, &q.base, 5000, &c)) {
+			printf("osd.%d: %s\n", o->id, c.err);
+			continue;
+		}
+		r = (const Bs__OsdPgStateReply *)c.reply->body;
+		for (size_t i = 0; i < r->n_pgs; i++) {
+			const Bs__OsdPgState *s = r->pgs[i];
+
+			/* only the primary under the current map counts */
+			if (bs_osdmap_pg_primary(t->map, t->pool, s->pg) !=
+			    o->id)
+				continue;
+			reported++;
+			clean += !strcmp(s->state_name, "active+clean");
+			printf("%u.%x %s osd.%d objects %" PRIu64
+			       " degraded %" PRIu64 " unfound %" PRIu64
+			       " recovered %" PRIu64 "\n", s->pool, s->pg,
+			       s->state_name, o->id, s->objects,
+			       s->objects_degraded, s->objects_unfound,
+			       s->objects_recovered);
+		}
+		bs_msg_free(c.reply);
+	}
+	printf("pool %s: %u pgs, %u reported, %u active+clean\n",
+	       t->pool->name, n_pgs, reported, clean);
+	if (t->expect_clean && (clean != n_pgs || reported != n_pgs))
+		exit(1);
+}
+
+static void cmd_scrub(struct tool *t)
+{
+	Bs__OsdScrub q = BS__OSD_SCRUB__INIT;
+
+	for (;;) {
+		const struct bs_osdmap_osd *o;
+		const Bs__OsdScrubReply *r;
+		struct any_call c;
+		int primary;
+
+		refresh_map(t);
+		if (!t->has_pg || t->pg >= t->pool->place.pg_num)
+			die("scrub needs --pg PG (hex) of pool '%s'",
+			    t->pool->name);
+		primary = bs_osdmap_pg_primary(t->map, t->pool,
+					       (uint32_t)t->pg);
+		if (primary < 0)
+			die("pg %u.%x has no primary up", t->pool->id,
+			    (unsigned)t->pg);
+		o = bs_osdmap_osd(t->map, primary);
+		q.map_epoch = t->map->epoch;
+		q.pool = t->pool->id;
+		q.pg = (uint32_t)t->pg;
+		q.deep = t->deep;
+		q.repair = t->repair;
+		if (call_osd(t, o, BS_MSG_OSD_SCRUB, &q.base, t->timeout_ms,
+			     &c)) {
+			if (retryable(c.res) || c.res == -EBUSY) {
+				bs_loop_run_once(t->loop, 200);
+				continue;
+			}
+			die("scrub of pg %u.%x on osd.%d: %s", t->pool->id,
+			    (unsigned)t->pg, o->id, c.err);
+		}
+		r = (const Bs__OsdScrubReply *)c.reply->body;
+		for (size_t i = 0; i < r->n_details; i++)
+			printf("detail: %s\n", r->details[i]);
+		printf("pg %u.%x osd.%d objects %" PRIu64 " inconsistent %"
+		       PRIu64 " repaired %" PRIu64 " bad_copies %" PRIu64
+		       "\n", t->pool->id, (unsigned)t->pg, o->id, r->objects,
+		       r->inconsistent, r->repaired, r->copies_bad);
+		bs_msg_free(c.reply);
+		return;
+	}
+}
+
+static void cmd_locate(struct tool *t)
+{
+	Bs__OsdLocate q = BS__OSD_LOCATE__INIT;
+	Bs__ObjectId oid = BS__OBJECT_ID__INIT;
+	int32_t acting[BS_PLACE_MAX_SIZE];
+	uint64_t objnum = t->offset / t->object_size;
+	int n;
+
+	oid.pool = t->pool->id;
+	oid.volume = t->volume;
+	oid.objnum = objnum;
+	oid.pg = bs_osdmap_object_pg(t->pool, t->volume, objnum);
+	q.oid = &oid;
+	q.offset = t->offset % t->object_size;
+	n = bs_osdmap_pg_acting(t->map, t->pool, oid.pg, acting);
+	printf("pg %x\n", oid.pg);
+	for (int i = 0; i < n; i++) {
+		const struct bs_osdmap_osd *o = bs_osdmap_osd(t->map,
+							      acting[i]);
+		const Bs__OsdLocateReply *r;
+		struct any_call c;
+
+		if (!o || !o->up)
+			continue;
+		if (call_osd(t, o, BS_MSG_OSD_LOCATE, &q.base, 5000, &c)) {
+			printf("osd.%d none %s\n", o->id, c.err);
+			continue;
+		}
+		r = (const Bs__OsdLocateReply *)c.reply->body;
+		if (r->hole)
+			printf("osd.%d hole\n", o->id);
+		else
+			printf("osd.%d %" PRIu64 "\n", o->id, r->disk_offset);
+		bs_msg_free(c.reply);
+	}
+}
+
 static uint8_t *read_file(const char *path, uint64_t *size)
 {
 	struct stat st;
@@ -480,6 +660,13 @@ int main(int argc, char **argv)
 			t.file = a;
 			continue;
 		}
+		if (!strcmp(a, "--deep") || !strcmp(a, "--repair") ||
+		    !strcmp(a, "--expect-clean")) {
+			t.deep |= !strcmp(a, "--deep");
+			t.repair |= !strcmp(a, "--repair");
+			t.expect_clean |= !strcmp(a, "--expect-clean");
+			continue;
+		}
 		if (!v)
 			die("'%s' needs a value", a);
 		i++;
@@ -498,7 +685,9 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--osd"))
 			t.osd_addr = v;
 		else if (!strcmp(a, "--pg"))
-			t.pg = strtoull(v, NULL, 16);
+			t.pg = strtoull(v, NULL, 16), t.has_pg = true;
+		else if (!strcmp(a, "--offset"))
+			t.offset = num(a, v, true);
 		else if (!strcmp(a, "--timeout"))
 			t.timeout_ms = num(a, v, false) * 1000;
 		else
@@ -525,13 +714,20 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(cmd, "write") && strcmp(cmd, "read") &&
-	    strcmp(cmd, "verify"))
-		die("usage: basalt-osd-tool write|read|verify|list|statfs ... (see the source)");
+	    strcmp(cmd, "verify") && strcmp(cmd, "pg-states") &&
+	    strcmp(cmd, "scrub") && strcmp(cmd, "locate"))
+		die("usage: basalt-osd-tool write|read|verify|list|statfs|pg-states|scrub|locate ... (see the source)");
 	if (!t.pool_name)
 		die("%s needs --pool NAME", cmd);
 	connect_mons(&t);
 	refresh_map(&t);
-	if (!strcmp(cmd, "write")) {
+	if (!strcmp(cmd, "pg-states")) {
+		cmd_pg_states(&t);
+	} else if (!strcmp(cmd, "scrub")) {
+		cmd_scrub(&t);
+	} else if (!strcmp(cmd, "locate")) {
+		cmd_locate(&t);
+	} else if (!strcmp(cmd, "write")) {
 		if (!t.file)
 			die("write needs a FILE");
 		t.data = read_file(t.file, &t.size);

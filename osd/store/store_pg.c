@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Whole-store queries for the OSD's peering and reporting: per-PG object
+ * Per-PG helpers for the OSD's peering and reporting: per-PG object
  * counts in one pass over the in-memory metadata, the PGs that keep a
- * given per-PG blob (a blocking RocksDB scan, for start-up), and where an
- * object's block lives on the disk (debugging and tests).
+ * given per-PG blob (a blocking RocksDB scan, for start-up), many per-PG
+ * blobs put in one atomic batch, and where an object's block lives on the
+ * disk (debugging and tests).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -134,4 +135,37 @@ int store_locate(struct store *s, const struct store_oid *oid, uint64_t off,
 	*disk_off = (v->ext[i].pblk + (lblk - v->ext[i].lblk)) *
 		    STORE_BLOCK_SIZE + off % STORE_BLOCK_SIZE;
 	return 0;
+}
+
+void store_pg_put_many(struct store *s, struct store_op *op, uint32_t pool,
+		       uint32_t pg, const struct store_pg_kv *kv, size_t n)
+{
+	uint8_t pk[KEY_PG_PREFIX_LEN + STORE_PG_KEY_MAX];
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!kv[i].klen || kv[i].klen > STORE_PG_KEY_MAX ||
+		    kv[i].vlen > STORE_PG_VALUE_MAX)
+			break;
+	if (!n || i < n) {
+		/* let store_pg_put() fail it the usual way (-EINVAL) */
+		store_pg_put(s, op, pool, pg, NULL, 0, NULL, 0);
+		return;
+	}
+	if (s->broken) {
+		/* -EIO, nothing put */
+		store_pg_put(s, op, pool, pg, kv[0].key, kv[0].klen, NULL, 0);
+		return;
+	}
+	for (i = 0; i + 1 < n; i++) {
+		size_t pklen = key_pg(pool, pg, kv[i].key, kv[i].klen, pk);
+
+		if (kv[i].val)
+			meta_put(s->meta, pk, pklen, kv[i].val, kv[i].vlen);
+		else
+			meta_delete(s->meta, pk, pklen);
+	}
+	/* the last one carries the op: durable with everything before it */
+	store_pg_put(s, op, pool, pg, kv[n - 1].key, kv[n - 1].klen,
+		     kv[n - 1].val, kv[n - 1].vlen);
 }

@@ -1,0 +1,856 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Peering, primary side: after every change of interval the primary asks
+ * every OSD that may hold the PG (the up members of the acting set, and
+ * the members of every interval since the PG was last clean that are up)
+ * for its info and its objects and tombstones, decides the authoritative
+ * version of every object, has the new interval's members persist it
+ * (PG_ACTIVATE), and only then serves I/O.  Objects a member lacks go to
+ * the missing table that recovery works through (recovery.c).
+ *
+ * States (pg->pstate): INACTIVE (fewer than min_size up) | PEERING
+ *   -> ACTIVATING (members persist their claims, then the new interval)
+ *   -> ACTIVE (-> clean once nothing is missing and every acting member
+ *      is up: members drop their claims and history, old members drop
+ *      their copies)
+ * Any map change that changes the interval starts again from the top; a
+ * member that does not answer makes it start again a second later.
+ *
+ * Which copies decide is decide.c's (and docs/osd.md "Peering"): the
+ * objects and claims of the OSDs that took part in the newest interval.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bs/msg_types.h"
+#include "osd.h"
+
+/* One peering request in flight. */
+struct pcall {
+	struct osd *osd;
+	struct pg *pg;
+	unsigned gen;
+	unsigned idx;
+};
+
+/* The local activation write. */
+struct pact {
+	struct osd *osd;
+	struct pg *pg;
+	unsigned gen;
+	struct store_op sop;
+	uint8_t *buf;
+	uint8_t key;
+};
+
+static void maybe_decide(struct osd *osd, struct pg *pg);
+static void query_send(struct osd *osd, struct pg *pg, unsigned idx);
+
+static const char *pgn(const struct pg *pg, char *buf, size_t len)
+{
+	return pg_name(pg->pool, pg->id, buf, len);
+}
+
+int pg_peer_index(const struct pg *pg, int32_t osd)
+{
+	for (unsigned i = 0; i < pg->n_peers; i++)
+		if (pg->peers[i].osd == osd)
+			return (int)i;
+	return -1;
+}
+
+uint64_t pg_w_mask(const struct pg *pg)
+{
+	uint64_t m = 0;
+
+	for (unsigned i = 0; i < pg->n_peers; i++)
+		if (pg->peers[i].in_w)
+			m |= 1ull << i;
+	return m;
+}
+
+static struct pg_peer *peer_add(struct pg *pg, int32_t osd, bool in_w)
+{
+	int i = pg_peer_index(pg, osd);
+	struct pg_peer *p;
+
+	if (i >= 0) {
+		pg->peers[i].in_w |= in_w;
+		return &pg->peers[i];
+	}
+	if (pg->n_peers >= OSD_PEER_MAX)
+		return NULL;
+	if (!pg->peers)
+		pg->peers = bs_xcalloc(OSD_PEER_MAX, sizeof(*pg->peers));
+	p = &pg->peers[pg->n_peers++];
+	memset(p, 0, sizeof(*p));
+	p->osd = osd;
+	p->in_w = in_w;
+	return p;
+}
+
+static void peers_free(struct pg *pg)
+{
+	for (unsigned i = 0; i < pg->n_peers; i++) {
+		pg_info_release(&pg->peers[i].info);
+		free(pg->peers[i].ent);
+	}
+	bs_free(&pg->peers);
+	pg->n_peers = 0;
+}
+
+/* Forget everything of the previous peering (callbacks see a new gen). */
+static void peering_reset(struct osd *osd, struct pg *pg)
+{
+	pg->gen++;
+	scrub_abort(osd, pg);
+	pg_miss_clear(osd, pg);
+	peers_free(pg);
+	pg->pending = 0;
+	pg->self_probe_wait = false;
+	pg->wide_probed = false;
+	pg->retry_ms = 0;
+	pg->clean = pg->clean_sent = false;
+	pg->n_unfound = 0;
+}
+
+/* The ops in flight belong to the old interval: EAGAIN once local. */
+static void abort_ops(struct pg *pg)
+{
+	struct osd_list *l, *next;
+
+	for (l = pg->ops.next; l != &pg->ops; l = next) {
+		struct osd_op *op = container_of(l, struct osd_op, link);
+
+		next = l->next;
+		op->aborted = true;
+		primary_check(op);
+	}
+}
+
+void peering_stop(struct osd *osd, struct pg *pg)
+{
+	if (pg->pstate == PGS_NONE && !pg->n_peers && !pg->n_miss)
+		return;
+	peering_reset(osd, pg);
+	abort_ops(pg);
+	pg->pstate = PGS_NONE;
+}
+
+static void self_probe(struct osd *osd, struct pg *pg)
+{
+	struct pg_peer *p = &pg->peers[0];
+	bool more;
+	int ret;
+
+	pg_info_release(&p->info);
+	p->has_info = !pg_info_load(osd, pg->pool, pg->id, &p->info);
+	free(p->ent);
+	p->ent = NULL;
+	ret = pg_list_entries(osd, pg->pool, pg->id, false, 0, 0, SIZE_MAX,
+			      &p->ent, &p->n_ent, &more);
+	if (ret) {
+		char name[32];
+
+		bs_err("pg %s: cannot list its objects: %s",
+		       pgn(pg, name, sizeof(name)), strerror(-ret));
+		p->failed = true;
+	}
+	p->done = true;
+}
+
+void peering_drained(struct osd *osd, struct pg *pg)
+{
+	if (!pg->self_probe_wait || pg->n_inflight)
+		return;
+	pg->self_probe_wait = false;
+	if (pg->pstate != PGS_PEERING || !pg->n_peers)
+		return;
+	self_probe(osd, pg);
+	maybe_decide(osd, pg);
+}
+
+/* Ask the up members of @info's intervals since @lc too. */
+static void probe_past(struct osd *osd, struct pg *pg,
+		       const struct pg_info *info, uint64_t lc)
+{
+	for (unsigned i = 0; i < info->n_past; i++) {
+		const struct pg_interval *iv = &info->past[i];
+
+		if (iv->activation < lc)
+			continue;
+		for (unsigned k = 0; k < iv->n; k++) {
+			int32_t id = iv->members[k];
+			struct pg_peer *p;
+
+			if (pg_peer_index(pg, id) >= 0 || !osd_is_up(osd, id))
+				continue;
+			p = peer_add(pg, id, false);
+			if (p)
+				query_send(osd, pg, (unsigned)(p - pg->peers));
+		}
+	}
+}
+
+static int ent_sort_cmp(const void *a, const void *b)
+{
+	const struct pg_entry *x = a, *y = b;
+
+	if (x->volume != y->volume)
+		return x->volume < y->volume ? -1 : 1;
+	if (x->objnum != y->objnum)
+		return x->objnum < y->objnum ? -1 : 1;
+	return (int)x->claim - (int)y->claim;
+}
+
+static void query_cb(void *opaque, int res, struct bs_msg *reply)
+{
+	struct pcall *c = opaque;
+	struct osd *osd = c->osd;
+	struct pg *pg = c->pg;
+	const Bs__PgQueryReply *r;
+	struct pg_peer *p;
+	char name[32];
+
+	if (osd->stopping || c->gen != pg->gen) {
+		bs_msg_free(reply);
+		free(c);
+		return;
+	}
+	pg->pending--;
+	p = &pg->peers[c->idx];
+	p->busy = false;
+	free(c);
+	if (res) {
+		if (osd_is_up(osd, p->osd) && ++p->tries < 3) {
+			bs_dbg(BS_SUB_PEERING, "pg %s: osd.%d: %s; asking again",
+			       pgn(pg, name, sizeof(name)), p->osd,
+			       strerror(-res));
+			query_send(osd, pg, (unsigned)(p - pg->peers));
+		} else {
+			bs_warn_rl(&osd->rl, "pg %s: osd.%d does not answer peering: %s",
+				   pgn(pg, name, sizeof(name)), p->osd,
+				   *bs_msg_error_text(reply) ?
+					   bs_msg_error_text(reply) :
+					   strerror(-res));
+			p->failed = true;
+		}
+		bs_msg_free(reply);
+		maybe_decide(osd, pg);
+		return;
+	}
+	r = (const Bs__PgQueryReply *)reply->body;
+	if (r->n_entries > 2 * OSD_QUERY_PAGE) {
+		bs_warn_rl(&osd->rl, "pg %s: osd.%d sent %zu entries in one page: ignored",
+			   pgn(pg, name, sizeof(name)), p->osd,
+			   r->n_entries);
+		p->failed = true;
+		bs_msg_free(reply);
+		maybe_decide(osd, pg);
+		return;
+	}
+	if (r->has_info && !p->has_info) {
+		p->has_info = true;
+		pg_info_from_msg(&p->info, r->info);
+	}
+	if (r->n_entries) {
+		if (p->n_ent + r->n_entries > p->cap_ent) {
+			p->cap_ent = p->n_ent + r->n_entries;
+			p->ent = bs_xrealloc(p->ent,
+					     p->cap_ent * sizeof(*p->ent));
+		}
+		for (size_t i = 0; i < r->n_entries; i++) {
+			struct pg_entry *e = &p->ent[p->n_ent++];
+
+			e->volume = r->entries[i]->volume;
+			e->objnum = r->entries[i]->objnum;
+			e->version = r->entries[i]->version;
+			e->size = r->entries[i]->size;
+			e->deleted = r->entries[i]->deleted;
+			e->claim = r->entries[i]->claim;
+		}
+	}
+	if (r->more && r->n_entries) {
+		bs_msg_free(reply);
+		query_send(osd, pg, (unsigned)(p - pg->peers));
+		return;
+	}
+	bs_msg_free(reply);
+	if (p->n_ent)
+		qsort(p->ent, p->n_ent, sizeof(*p->ent), ent_sort_cmp);
+	p->done = true;
+	if (p->has_info)
+		probe_past(osd, pg, &p->info, p->info.last_clean);
+	maybe_decide(osd, pg);
+}
+
+static void query_send(struct osd *osd, struct pg *pg, unsigned idx)
+{
+	struct pg_peer *p = &pg->peers[idx];
+	Bs__PgQuery q = BS__PG_QUERY__INIT;
+	struct bs_conn *conn = osd_peer_conn(osd, p->osd);
+	struct pcall *c;
+
+	if (!conn) {
+		p->failed = true;
+		return;
+	}
+	q.map_epoch = osd->map->epoch;
+	q.pool = pg->pool;
+	q.pg = pg->id;
+	q.from_osd = (uint32_t)osd->id;
+	q.activation = pg->peer_epoch;
+	q.max_entries = OSD_QUERY_PAGE;
+	if (p->n_ent) {
+		q.has_after = true;
+		q.after_volume = p->ent[p->n_ent - 1].volume;
+		q.after_objnum = p->ent[p->n_ent - 1].objnum;
+	}
+	c = bs_xmalloc(sizeof(*c));
+	c->osd = osd;
+	c->pg = pg;
+	c->gen = pg->gen;
+	c->idx = idx;
+	if (bs_conn_call(conn, BS_MSG_PG_QUERY, &q.base, NULL, 0,
+			 OSD_PEER_TIMEOUT_MS, query_cb, c)) {
+		free(c);
+		p->failed = true;
+		return;
+	}
+	p->busy = true;
+	pg->pending++;
+}
+
+void peering_start(struct osd *osd, struct pg *pg)
+{
+	const struct bs_osdmap *map = osd->map;
+	char name[32];
+
+	peering_reset(osd, pg);
+	abort_ops(pg);
+	if (!pg_can_write(pg)) {
+		if (pg->pstate != PGS_INACTIVE)
+			bs_warn("pg %s: %u of %u members up, min_size %u: inactive",
+				pgn(pg, name, sizeof(name)), pg->n_up,
+				pg->size, pg->min_size);
+		pg->pstate = PGS_INACTIVE;
+		return;
+	}
+	pg->pstate = PGS_PEERING;
+	pg->peer_epoch = map->epoch;
+	pg_info_release(&pg->info);
+	pg_info_load(osd, pg->pool, pg->id, &pg->info);
+	bs_dbg(BS_SUB_PEERING, "pg %s: peering for epoch %" PRIu64,
+	       pgn(pg, name, sizeof(name)), pg->peer_epoch);
+
+	peer_add(pg, osd->id, true);
+	for (unsigned i = 0; i < pg->n_acting; i++)
+		if (pg->acting[i] != osd->id && osd_is_up(osd, pg->acting[i]))
+			peer_add(pg, pg->acting[i], true);
+	for (unsigned i = 1; i < pg->n_peers; i++)
+		query_send(osd, pg, i);
+	probe_past(osd, pg, &pg->info, pg->info.last_clean);
+	if (pg->n_inflight) {
+		pg->self_probe_wait = true;
+		return;
+	}
+	self_probe(osd, pg);
+	maybe_decide(osd, pg);
+}
+
+/* Retry a peering that could not finish (a member did not answer). */
+static void retry_later(struct pg *pg)
+{
+	pg->pstate = PGS_PEERING;
+	pg->retry_ms = bs_now_ms() + OSD_PEER_RETRY_MS;
+}
+
+void peering_tick(struct osd *osd, uint64_t now_ms)
+{
+	for (size_t i = 0; i < osd->pg_nb; i++) {
+		for (struct pg *pg = osd->pg_tab[i]; pg; pg = pg->hnext) {
+			if (!pg->is_primary || pg->gone || !pg->retry_ms ||
+			    now_ms < pg->retry_ms)
+				continue;
+			pg->retry_ms = 0;
+			peering_start(osd, pg);
+		}
+	}
+}
+
+/* ---- the decision ---- */
+
+/* Add @iv to @h, uniting members with an interval of equal activation. */
+static void hist_merge(struct pg_info *h, const struct pg_interval *iv)
+{
+	for (unsigned i = 0; i < h->n_past; i++) {
+		struct pg_interval *x = &h->past[i];
+
+		if (x->activation != iv->activation)
+			continue;
+		for (unsigned k = 0; k < iv->n; k++) {
+			bool dup = false;
+
+			for (unsigned j = 0; j < x->n; j++)
+				dup |= x->members[j] == iv->members[k];
+			if (!dup && x->n < BS_PLACE_MAX_SIZE)
+				x->members[x->n++] = iv->members[k];
+		}
+		return;
+	}
+	pg_info_add_interval(h, iv->activation, iv->members, iv->n);
+}
+
+/* Every object of the merged listings: count it, note what is missing. */
+static void decided(void *opaque, const struct pg_decision *d)
+{
+	struct pg *pg = opaque;
+	struct pg_miss *m;
+
+	if (d->version && !d->deleted) {
+		pg->objects++;
+		pg->bytes += d->size;
+	}
+	if (!d->need)
+		return;
+	m = pg_miss_add(pg, d->volume, d->objnum);
+	m->version = d->version;
+	m->size = d->size;
+	m->deleted = d->deleted;
+	m->need = d->need;
+	m->have = d->have;
+	if (!d->deleted && !d->have) {
+		m->unfound = true;
+		pg->n_unfound++;
+	}
+}
+
+static void activate_local_cb(struct store_op *sop, int res)
+{
+	struct pact *a = container_of(sop, struct pact, sop);
+	struct osd *osd = a->osd;
+	struct pg *pg = a->pg;
+	unsigned gen = a->gen;
+
+	free(a->buf);
+	free(a);
+	osd_bg_done(osd);
+	if (osd->stopping || gen != pg->gen)
+		return;
+	pg->pending--;
+	if (res) {
+		char name[32];
+
+		bs_err("pg %s: cannot persist its activation: %s",
+		       pgn(pg, name, sizeof(name)), strerror(-res));
+		retry_later(pg);
+		return;
+	}
+	maybe_decide(osd, pg);
+}
+
+static void activate_next(struct osd *osd, struct pg *pg, unsigned idx);
+
+static void activate_cb(void *opaque, int res, struct bs_msg *reply)
+{
+	struct pcall *c = opaque;
+	struct osd *osd = c->osd;
+	struct pg *pg = c->pg;
+	unsigned idx = c->idx, gen = c->gen;
+	char name[32];
+
+	bs_msg_free(reply);
+	free(c);
+	if (osd->stopping || gen != pg->gen)
+		return;
+	pg->pending--;
+	if (res) {
+		bs_warn_rl(&osd->rl, "pg %s: osd.%d did not take the activation: %s",
+			   pgn(pg, name, sizeof(name)), pg->peers[idx].osd,
+			   strerror(-res));
+		retry_later(pg);
+	} else if (pg->pstate == PGS_ACTIVATING &&
+		   pg->peers[idx].act_pos != SIZE_MAX) {
+		activate_next(osd, pg, idx);
+	}
+	maybe_decide(osd, pg);
+}
+
+/*
+ * The claims of peer @idx from @pos on, at most OSD_QUERY_PAGE: fills
+ * @ent/@entp, returns the count and moves *pos.
+ */
+static size_t claims_chunk(struct pg *pg, unsigned idx, size_t *pos,
+			   Bs__PgEntry *ent, Bs__PgEntry **entp)
+{
+	uint64_t bit = 1ull << idx;
+	size_t n = 0, k = 0;
+
+	for (size_t b = 0; b < pg->miss_nb && n < OSD_QUERY_PAGE; b++) {
+		for (struct pg_miss *m = pg->miss_tab[b]; m; m = m->hnext) {
+			if (!(m->need & bit))
+				continue;
+			if (k++ < *pos)
+				continue;
+			if (n == OSD_QUERY_PAGE)
+				break;
+			bs__pg_entry__init(&ent[n]);
+			ent[n].volume = m->volume;
+			ent[n].objnum = m->objnum;
+			ent[n].version = m->version;
+			ent[n].deleted = m->deleted;
+			ent[n].claim = true;
+			entp[n] = &ent[n];
+			n++;
+		}
+	}
+	*pos += n;
+	return n;
+}
+
+static size_t claims_count(const struct pg *pg, unsigned idx)
+{
+	size_t n = 0;
+
+	for (size_t b = 0; b < pg->miss_nb; b++)
+		for (struct pg_miss *m = pg->miss_tab[b]; m; m = m->hnext)
+			n += !!(m->need & (1ull << idx));
+	return n;
+}
+
+/* Send peer @idx its next activation message (claims, then the info). */
+static void activate_next(struct osd *osd, struct pg *pg, unsigned idx)
+{
+	struct pg_peer *p = &pg->peers[idx];
+	Bs__PgActivate a = BS__PG_ACTIVATE__INIT;
+	Bs__PgInfo info;
+	size_t n = pg->info.n_past ? pg->info.n_past : 1, total;
+	Bs__PgInterval **ivp = bs_xmalloc(n * sizeof(*ivp));
+	Bs__PgInterval *iv = bs_xmalloc(n * sizeof(*iv));
+	int32_t *mem = bs_xmalloc(n * BS_PLACE_MAX_SIZE * sizeof(*mem));
+	Bs__PgEntry *ent = bs_xmalloc(OSD_QUERY_PAGE * sizeof(*ent));
+	Bs__PgEntry **entp = bs_xmalloc(OSD_QUERY_PAGE * sizeof(*entp));
+	struct bs_conn *conn = osd_peer_conn(osd, p->osd);
+	struct pcall *c;
+
+	total = claims_count(pg, idx);
+	a.map_epoch = osd->map->epoch;
+	a.pool = pg->pool;
+	a.pg = pg->id;
+	a.from_osd = (uint32_t)osd->id;
+	a.n_claims = claims_chunk(pg, idx, &p->act_pos, ent, entp);
+	a.claims = entp;
+	if (p->act_pos >= total) {
+		pg_info_to_msg(&pg->info, &info, ivp, iv, mem);
+		a.info = &info;
+		a.has_info = true;
+		p->act_pos = SIZE_MAX;		/* the last message */
+	}
+	c = bs_xmalloc(sizeof(*c));
+	c->osd = osd;
+	c->pg = pg;
+	c->gen = pg->gen;
+	c->idx = idx;
+	if (!conn || bs_conn_call(conn, BS_MSG_PG_ACTIVATE, &a.base, NULL, 0,
+				  OSD_PEER_TIMEOUT_MS, activate_cb, c)) {
+		free(c);
+		retry_later(pg);
+	} else {
+		pg->pending++;
+	}
+	free(entp);
+	free(ent);
+	free(mem);
+	free(iv);
+	free(ivp);
+}
+
+/* Our own part: claims and the info in one atomic batch. */
+static void activate_self(struct osd *osd, struct pg *pg)
+{
+	uint64_t bit = 1;	/* peers[0] is this OSD */
+	struct pact *la = bs_xcalloc(1, sizeof(*la));
+	size_t n = 0, len, cap = 16, k;
+	struct store_pg_kv *kv = bs_xmalloc(cap * sizeof(*kv));
+	uint8_t *claims;
+
+	for (size_t b = 0; b < pg->miss_nb; b++)
+		for (struct pg_miss *m = pg->miss_tab[b]; m; m = m->hnext)
+			n += !!(m->need & bit);
+	claims = bs_xmalloc((n ? n : 1) *
+			    (PG_CLAIM_KEY_LEN + PG_CLAIM_VAL_LEN));
+	k = 0;
+	for (size_t b = 0; b < pg->miss_nb; b++) {
+		for (struct pg_miss *m = pg->miss_tab[b]; m; m = m->hnext) {
+			uint8_t *c;
+
+			if (!(m->need & bit))
+				continue;
+			c = claims + k * (PG_CLAIM_KEY_LEN + PG_CLAIM_VAL_LEN);
+			pg_claim_key(c, m->volume, m->objnum);
+			pg_claim_val(c + PG_CLAIM_KEY_LEN, m->version,
+				     m->deleted);
+			if (k == cap) {
+				cap *= 2;
+				kv = bs_xrealloc(kv, cap * sizeof(*kv));
+			}
+			kv[k].key = c;
+			kv[k].klen = PG_CLAIM_KEY_LEN;
+			kv[k].val = c + PG_CLAIM_KEY_LEN;
+			kv[k].vlen = PG_CLAIM_VAL_LEN;
+			k++;
+		}
+	}
+	if (k == cap)
+		kv = bs_xrealloc(kv, (cap + 1) * sizeof(*kv));
+	la->osd = osd;
+	la->pg = pg;
+	la->gen = pg->gen;
+	la->key = PG_KEY_INFO;
+	la->buf = pg_info_pack(&pg->info, &len);
+	kv[k].key = &la->key;
+	kv[k].klen = 1;
+	kv[k].val = la->buf;
+	kv[k].vlen = len;
+	la->sop.fn = activate_local_cb;
+	osd->bg_ops++;
+	pg->pending++;
+	store_pg_put_many(osd->store, &la->sop, pg->pool, pg->id, kv, k + 1);
+	free(claims);
+	free(kv);
+}
+
+/* Persist the claims and pg->info on every member of the new interval. */
+static void activate_send(struct osd *osd, struct pg *pg)
+{
+	pg->pstate = PGS_ACTIVATING;
+	for (unsigned i = 1; i < pg->n_peers; i++) {
+		if (!pg->peers[i].in_w)
+			continue;
+		pg->peers[i].act_pos = 0;
+		activate_next(osd, pg, i);
+	}
+	activate_self(osd, pg);
+}
+
+static void activated(struct osd *osd, struct pg *pg)
+{
+	char name[32], set[BS_PLACE_MAX_SIZE * 12];
+	size_t pos = 0;
+
+	if (pg->activation != pg->peer_epoch) {
+		pg->activation = pg->peer_epoch;
+		pg->counter = 0;
+	}
+	pg->pstate = PGS_ACTIVE;
+	pg->rec_objects = pg->rec_bytes = 0;
+	set[0] = '\0';
+	for (unsigned i = 0; i < pg->n_acting && pos < sizeof(set); i++)
+		pos += (size_t)snprintf(set + pos, sizeof(set) - pos,
+					"%sosd.%d", i ? "," : "",
+					pg->acting[i]);
+	bs_info("pg %s: active at epoch %" PRIu64 " (acting %s, %u up): %" PRIu64 " objects, %zu to recover, %" PRIu64 " unfound",
+		pgn(pg, name, sizeof(name)), pg->activation, set, pg->n_up,
+		pg->objects, pg->n_miss, pg->n_unfound);
+	pg_resume_waiting(pg);
+	peering_check_clean(osd, pg);
+	if (!osd_list_empty(&pg->miss_queue) && osd_list_empty(&pg->rlink))
+		osd_list_add_tail(&osd->rec_pgs, &pg->rlink);
+	recovery_kick(osd);
+}
+
+static void decide(struct osd *osd, struct pg *pg)
+{
+	struct pg_info h = { 0 };
+	uint64_t lc = 0, les_max = 0, scrub = 0, deep = 0;
+	bool any_info = false, any_ent = false;
+	int32_t w[BS_PLACE_MAX_SIZE];
+	unsigned nw = 0;
+	char name[32];
+
+	for (unsigned i = 0; i < pg->n_peers; i++) {
+		const struct pg_peer *p = &pg->peers[i];
+
+		if (p->in_w && (!p->done || p->failed)) {
+			bs_warn_rl(&osd->rl, "pg %s: member osd.%d did not answer: peering again",
+				   pgn(pg, name, sizeof(name)), p->osd);
+			retry_later(pg);
+			return;
+		}
+		if (!p->done || p->failed)
+			continue;
+		any_ent |= p->n_ent > 0;
+		if (!p->has_info)
+			continue;
+		any_info = true;
+		lc = BS_MAX(lc, p->info.last_clean);
+		les_max = BS_MAX(les_max, p->info.les);
+		scrub = BS_MAX(scrub, p->info.last_scrub_us);
+		deep = BS_MAX(deep, p->info.last_deep_scrub_us);
+	}
+	/* the history since the last clean: whom the next peering asks */
+	pg_decide_candidates(pg->peers, pg->n_peers);
+	pg->backfill_mask = 0;
+	for (unsigned i = 0; i < pg->n_peers; i++) {
+		struct pg_peer *p = &pg->peers[i];
+
+		if (p->in_w && any_info &&
+		    (!p->has_info || p->info.les < lc))
+			pg->backfill_mask |= 1ull << i;
+		if (p->in_w && nw < BS_PLACE_MAX_SIZE)
+			w[nw++] = p->osd;
+		if (!p->done || p->failed || !p->has_info)
+			continue;
+		for (unsigned k = 0; k < p->info.n_past; k++)
+			if (p->info.past[k].activation >= lc)
+				hist_merge(&h, &p->info.past[k]);
+	}
+	pg->les_max = les_max;
+	pg->objects = pg->bytes = 0;
+	pg_decide_objects(pg->peers, pg->n_peers, pg->peer_epoch, decided, pg);
+
+	h.les = pg->peer_epoch;
+	h.last_clean = lc;
+	if (!any_info && !any_ent)
+		scrub = deep = osd_wall_us();	/* a new PG */
+	h.last_scrub_us = scrub ? scrub : osd_wall_us();
+	h.last_deep_scrub_us = deep ? deep : osd_wall_us();
+	pg_info_add_interval(&h, pg->peer_epoch, w, nw);
+	pg_info_release(&pg->info);
+	pg->info = h;
+	activate_send(osd, pg);
+	maybe_decide(osd, pg);
+}
+
+static void maybe_decide(struct osd *osd, struct pg *pg)
+{
+	const struct bs_osdmap *map = osd->map;
+	bool any_info = false;
+
+	if (pg->pending || pg->self_probe_wait || !pg->n_peers)
+		return;
+	if (pg->pstate == PGS_ACTIVATING) {
+		activated(osd, pg);
+		return;
+	}
+	if (pg->pstate != PGS_PEERING || pg->retry_ms)
+		return;
+	for (unsigned i = 0; i < pg->n_peers; i++)
+		any_info |= pg->peers[i].done && pg->peers[i].has_info;
+	if (!any_info && !pg->wide_probed &&
+	    map->n_osds <= OSD_WIDE_PROBE_MAX) {
+		/* nobody knows the PG: ask every up OSD (a new PG) */
+		pg->wide_probed = true;
+		for (unsigned i = 0; i < map->n_osds; i++) {
+			const struct bs_osdmap_osd *o = &map->osds[i];
+			struct pg_peer *p;
+
+			if (!o->up || pg_peer_index(pg, o->id) >= 0)
+				continue;
+			p = peer_add(pg, o->id, false);
+			if (p)
+				query_send(osd, pg, (unsigned)(p - pg->peers));
+		}
+		if (pg->pending)
+			return;
+	}
+	decide(osd, pg);
+}
+
+/* ---- clean ---- */
+
+struct pnotify {
+	struct osd *osd;
+	int32_t target;
+};
+
+static void notify_cb(void *opaque, int res, struct bs_msg *reply)
+{
+	struct pnotify *n = opaque;
+
+	if (res && !n->osd->stopping)
+		bs_dbg(BS_SUB_PEERING, "osd.%d: pg notify: %s", n->target,
+		       strerror(-res));
+	bs_msg_free(reply);
+	free(n);
+}
+
+static void notify_send(struct osd *osd, struct pg *pg, int32_t target,
+			Bs__PgNotifyKind kind)
+{
+	Bs__PgNotify m = BS__PG_NOTIFY__INIT;
+	struct bs_conn *conn = osd_peer_conn(osd, target);
+	struct pnotify *n;
+
+	if (!conn)
+		return;
+	m.map_epoch = osd->map->epoch;
+	m.pool = pg->pool;
+	m.pg = pg->id;
+	m.from_osd = (uint32_t)osd->id;
+	m.kind = kind;
+	m.last_clean = pg->activation;
+	n = bs_xmalloc(sizeof(*n));
+	n->osd = osd;
+	n->target = target;
+	if (bs_conn_call(conn, BS_MSG_PG_NOTIFY, &m.base, NULL, 0,
+			 OSD_PEER_TIMEOUT_MS, notify_cb, n))
+		free(n);
+}
+
+void peering_check_clean(struct osd *osd, struct pg *pg)
+{
+	int32_t w[BS_PLACE_MAX_SIZE];
+	unsigned nw = 0;
+	char name[32];
+
+	if (pg->pstate != PGS_ACTIVE || pg->clean || pg->n_miss ||
+	    pg->n_up < pg->size || pg->n_acting < pg->size)
+		return;
+	pg->clean = true;
+	bs_info("pg %s: active+clean at epoch %" PRIu64 " (%" PRIu64
+		" objects)", pgn(pg, name, sizeof(name)), osd->map->epoch,
+		pg->objects);
+	for (unsigned i = 0; i < pg->n_peers; i++)
+		if (pg->peers[i].in_w && nw < BS_PLACE_MAX_SIZE)
+			w[nw++] = pg->peers[i].osd;
+	/* history before this interval is no longer needed */
+	pg->info.last_clean = pg->activation;
+	free(pg->info.past);
+	pg->info.past = NULL;
+	pg->info.n_past = 0;
+	pg_info_add_interval(&pg->info, pg->activation, w, nw);
+	pg->clean_sent = true;
+	for (unsigned i = 0; i < pg->n_peers; i++) {
+		const struct pg_peer *p = &pg->peers[i];
+
+		if (p->osd == osd->id)
+			continue;
+		if (p->in_w)
+			notify_send(osd, pg, p->osd,
+				    BS__PG_NOTIFY_KIND__PG_NOTIFY_CLEAN);
+		else if (p->done && !p->failed && (p->n_ent || p->has_info))
+			notify_send(osd, pg, p->osd,
+				    BS__PG_NOTIFY_KIND__PG_NOTIFY_REMOVE);
+	}
+	peer_clean_local(osd, pg->pool, pg->id, pg->activation);
+}
+
+/* An OSD holding data of a PG it no longer belongs to asks us. */
+void peering_handle_stray(struct osd_op *op)
+{
+	struct osd *osd = op->osd;
+	const Bs__PgStray *req = (const Bs__PgStray *)op->msg->body;
+	Bs__PgStrayReply r = BS__PG_STRAY_REPLY__INIT;
+	struct pg *pg = pg_find(osd, req->pool, req->pg);
+
+	r.map_epoch = osd->map->epoch;
+	r.remove = pg && pg_is_active(pg) && pg->clean &&
+		   !pg_has_member(pg, (int32_t)req->from_osd);
+	bs_conn_reply(op->conn, op->msg, BS_MSG_PG_STRAY_REPLY, &r.base, NULL,
+		      0, NULL, NULL);
+	op_done(op);
+}

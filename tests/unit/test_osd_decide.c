@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Unit tests for osd/decide.c (which copies decide a PG after peering,
+ * and what each member needs) and for the PgInfo helpers of
+ * osd/pginfo.c (intervals, encoding round trip).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "osd.h"
+
+#define V(epoch, n)	((uint64_t)(epoch) << 32 | (n))
+#define MAX_DEC		16
+
+/* The peers of one test and what pg_decide_objects() said. */
+struct fx {
+	struct pg_peer peers[4];
+	unsigned n;
+	struct pg_decision dec[MAX_DEC];
+	unsigned n_dec;
+};
+
+/* Peer @i: in the new interval or not, its les (0: no info). */
+static void peer(struct fx *f, unsigned i, bool in_w, uint64_t les)
+{
+	struct pg_peer *p = &f->peers[i];
+
+	memset(p, 0, sizeof(*p));
+	p->osd = (int32_t)i;
+	p->in_w = in_w;
+	p->done = true;
+	p->has_info = les != 0;
+	p->info.les = les;
+	if (i >= f->n)
+		f->n = i + 1;
+}
+
+static void entry(struct fx *f, unsigned i, uint64_t objnum, uint64_t version,
+		  bool claim, bool deleted)
+{
+	struct pg_peer *p = &f->peers[i];
+	struct pg_entry *e;
+
+	p->ent = realloc(p->ent, (p->n_ent + 1) * sizeof(*p->ent));
+	assert_non_null(p->ent);
+	e = &p->ent[p->n_ent++];
+	e->volume = 7;
+	e->objnum = objnum;
+	e->version = version;
+	e->size = 4096;
+	e->claim = claim;
+	e->deleted = deleted;
+}
+
+static void collect(void *opaque, const struct pg_decision *d)
+{
+	struct fx *f = opaque;
+
+	assert_true(f->n_dec < MAX_DEC);
+	f->dec[f->n_dec++] = *d;
+}
+
+static void run(struct fx *f, uint64_t activation)
+{
+	pg_decide_candidates(f->peers, f->n);
+	pg_decide_objects(f->peers, f->n, activation, collect, f);
+}
+
+static void fx_free(struct fx *f)
+{
+	for (unsigned i = 0; i < f->n; i++)
+		free(f->peers[i].ent);
+}
+
+static void test_decide_new_pg_has_nothing_to_do(void **state)
+{
+	struct fx f = { 0 };
+
+	(void)state;
+	peer(&f, 0, true, 0);
+	peer(&f, 1, true, 0);
+	run(&f, 9);
+	assert_int_equal(f.n_dec, 0);
+	assert_true(f.peers[0].cand && f.peers[1].cand);
+	fx_free(&f);
+}
+
+static void test_decide_member_missing_an_object_needs_it(void **state)
+{
+	struct fx f = { 0 };
+
+	(void)state;
+	peer(&f, 0, true, 5);
+	peer(&f, 1, true, 5);
+	peer(&f, 2, true, 5);
+	entry(&f, 0, 1, V(5, 3), false, false);
+	entry(&f, 2, 1, V(5, 3), false, false);
+	run(&f, 9);
+	assert_int_equal(f.n_dec, 1);
+	assert_int_equal(f.dec[0].objnum, 1);
+	assert_int_equal(f.dec[0].version, V(5, 3));
+	assert_false(f.dec[0].deleted);
+	assert_int_equal(f.dec[0].need, 1u << 1);
+	assert_int_equal(f.dec[0].have, (1u << 0) | (1u << 2));
+	fx_free(&f);
+}
+
+static void test_decide_rolls_forward_the_newest_copy(void **state)
+{
+	struct fx f = { 0 };
+
+	(void)state;
+	/* an unacknowledged write reached osd.1 only: it wins */
+	peer(&f, 0, true, 5);
+	peer(&f, 1, true, 5);
+	entry(&f, 0, 1, V(5, 3), false, false);
+	entry(&f, 1, 1, V(5, 4), false, false);
+	run(&f, 9);
+	assert_int_equal(f.n_dec, 1);
+	assert_int_equal(f.dec[0].version, V(5, 4));
+	assert_int_equal(f.dec[0].need, 1u << 0);
+	assert_int_equal(f.dec[0].have, 1u << 1);
+	fx_free(&f);
+}
+
+static void test_decide_ignores_writes_of_a_member_left_behind(void **state)
+{
+	struct fx f = { 0 };
+
+	(void)state;
+	/*
+	 * osd.2 holds a write of epoch 5 the others never saw, and they
+	 * went on without it at epoch 7: that write was never acknowledged.
+	 */
+	peer(&f, 0, true, 7);
+	peer(&f, 1, true, 7);
+	peer(&f, 2, true, 5);
+	entry(&f, 0, 1, V(4, 2), false, false);
+	entry(&f, 1, 1, V(4, 2), false, false);
+	entry(&f, 2, 1, V(5, 9), false, false);
+	run(&f, 9);
+	assert_false(f.peers[2].cand);
+	assert_int_equal(f.n_dec, 1);
+	assert_int_equal(f.dec[0].version, V(4, 2));
+	assert_int_equal(f.dec[0].need, 1u << 2);
+	fx_free(&f);
+}
+
+static void test_decide_claim_finds_copy_on_an_old_member(void **state)
+{
+	struct fx f = { 0 };
+
+	(void)state;
+	/*
+	 * osd.0 (new at epoch 7) never got object 1 but claims its
+	 * version; osd.3, an old member now out of the acting set, has it.
+	 */
+	peer(&f, 0, true, 7);
+	peer(&f, 1, true, 0);
+	peer(&f, 3, false, 5);
+	peer(&f, 2, false, 0);
+	f.peers[2].done = false;
+	entry(&f, 0, 1, V(5, 2), true, false);
+	entry(&f, 3, 1, V(5, 2), false, false);
+	run(&f, 9);
+	assert_int_equal(f.n_dec, 1);
+	assert_int_equal(f.dec[0].version, V(5, 2));
+	assert_int_equal(f.dec[0].need, (1u << 0) | (1u << 1));
+	assert_int_equal(f.dec[0].have, 1u << 3);
+	fx_free(&f);
+}
+
+static void test_decide_removes_a_stale_copy(void **state)
+{
+	struct fx f = { 0 };
+
+	(void)state;
+	/* object 1 was deleted at epoch 7 while osd.1 was away */
+	peer(&f, 0, true, 7);
+	peer(&f, 1, true, 5);
+	entry(&f, 1, 1, V(5, 1), false, false);
+	/* object 2: osd.0 claims it must not exist */
+	entry(&f, 0, 2, V(7, 0), true, true);
+	entry(&f, 0, 2, V(4, 1), false, false);
+	run(&f, 9);
+	assert_int_equal(f.n_dec, 2);
+	assert_int_equal(f.dec[0].objnum, 1);
+	assert_true(f.dec[0].deleted);
+	assert_int_equal(f.dec[0].version, V(9, 0));
+	assert_int_equal(f.dec[0].need, 1u << 1);
+	assert_int_equal(f.dec[1].objnum, 2);
+	assert_true(f.dec[1].deleted);
+	assert_int_equal(f.dec[1].version, V(7, 0));
+	assert_int_equal(f.dec[1].need, 1u << 0);
+	fx_free(&f);
+}
+
+static void test_decide_half_installed_copy_counts_as_absent(void **state)
+{
+	struct fx f = { 0 };
+
+	(void)state;
+	peer(&f, 0, true, 7);
+	peer(&f, 1, true, 7);
+	entry(&f, 0, 1, V(6, 1), false, false);
+	entry(&f, 1, 1, OSD_VERSION_PARTIAL, false, false);
+	entry(&f, 1, 1, V(6, 1), true, false);
+	/* object 2: only a partial copy anywhere: nothing to keep */
+	entry(&f, 1, 2, OSD_VERSION_PARTIAL, false, false);
+	run(&f, 9);
+	assert_int_equal(f.n_dec, 2);
+	assert_int_equal(f.dec[0].version, V(6, 1));
+	assert_int_equal(f.dec[0].need, 1u << 1);
+	assert_int_equal(f.dec[0].have, 1u << 0);
+	assert_true(f.dec[1].deleted);
+	assert_int_equal(f.dec[1].need, 1u << 1);
+	fx_free(&f);
+}
+
+static void test_decide_failed_peer_is_not_used(void **state)
+{
+	struct fx f = { 0 };
+
+	(void)state;
+	peer(&f, 0, true, 5);
+	peer(&f, 1, false, 5);
+	f.peers[1].failed = true;
+	entry(&f, 1, 1, V(5, 1), false, false);
+	run(&f, 9);
+	assert_int_equal(f.n_dec, 0);
+	fx_free(&f);
+}
+
+static void test_pginfo_interval_replaces_same_activation(void **state)
+{
+	struct pg_info info = { 0 };
+	int32_t a[] = { 1, 2, 3 }, b[] = { 4, 5 };
+
+	(void)state;
+	pg_info_add_interval(&info, 9, a, 3);
+	pg_info_add_interval(&info, 5, b, 2);
+	pg_info_add_interval(&info, 9, b, 2);
+	assert_int_equal(info.n_past, 2);
+	assert_int_equal(info.past[0].activation, 5);
+	assert_int_equal(info.past[1].activation, 9);
+	assert_int_equal(info.past[1].n, 2);
+	assert_int_equal(info.past[1].members[1], 5);
+	pg_info_release(&info);
+}
+
+static void test_pginfo_pack_round_trip(void **state)
+{
+	struct pg_info info = { 0 }, back;
+	int32_t a[] = { 3, 1, 2 };
+	Bs__PgInfo *m;
+	uint8_t *buf;
+	size_t len;
+
+	(void)state;
+	info.les = 12;
+	info.last_clean = 10;
+	info.last_scrub_us = 123456789;
+	pg_info_add_interval(&info, 10, a, 3);
+	pg_info_add_interval(&info, 12, a, 2);
+	buf = pg_info_pack(&info, &len);
+	m = bs__pg_info__unpack(NULL, len, buf);
+	assert_non_null(m);
+	pg_info_from_msg(&back, m);
+	assert_int_equal(back.les, 12);
+	assert_int_equal(back.last_clean, 10);
+	assert_int_equal(back.last_scrub_us, 123456789);
+	assert_int_equal(back.n_past, 2);
+	assert_int_equal(back.past[0].n, 3);
+	assert_int_equal(back.past[1].n, 2);
+	assert_int_equal(back.past[0].members[0], 3);
+	bs__pg_info__free_unpacked(m, NULL);
+	free(buf);
+	pg_info_release(&back);
+	pg_info_release(&info);
+}
+
+static void test_pginfo_claim_key_sorts_by_oid(void **state)
+{
+	uint8_t a[PG_CLAIM_KEY_LEN], b[PG_CLAIM_KEY_LEN], v[PG_CLAIM_VAL_LEN];
+
+	(void)state;
+	pg_claim_key(a, 1, 0xffff);
+	pg_claim_key(b, 2, 0);
+	assert_true(memcmp(a, b, sizeof(a)) < 0);
+	pg_claim_val(v, V(3, 4), true);
+	assert_int_equal(v[0], 4);
+	assert_int_equal(v[4], 3);
+	assert_int_equal(v[8], 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_decide_new_pg_has_nothing_to_do),
+		cmocka_unit_test(test_decide_member_missing_an_object_needs_it),
+		cmocka_unit_test(test_decide_rolls_forward_the_newest_copy),
+		cmocka_unit_test(test_decide_ignores_writes_of_a_member_left_behind),
+		cmocka_unit_test(test_decide_claim_finds_copy_on_an_old_member),
+		cmocka_unit_test(test_decide_removes_a_stale_copy),
+		cmocka_unit_test(test_decide_half_installed_copy_counts_as_absent),
+		cmocka_unit_test(test_decide_failed_peer_is_not_used),
+		cmocka_unit_test(test_pginfo_interval_replaces_same_activation),
+		cmocka_unit_test(test_pginfo_pack_round_trip),
+		cmocka_unit_test(test_pginfo_claim_key_sorts_by_oid),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
