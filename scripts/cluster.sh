@@ -36,9 +36,11 @@ start   writes DIR/basalt.conf (first time only: a DIR that already holds a
         its own host (host-N) unless --hosts H spreads them over H hosts
         (osd.N on host-(N mod H)).  --set KEY=VALUE adds a [global] key.
         Default: 3 mons, 0 osds.
-add-osd formats and starts the next OSD (one more than the highest id in
-        basalt.conf) of a running cluster, on its own host unless --host,
-        and waits until it is up in the map.  Prints its name (osd.N) last.
+add-osd creates an OSD id in the map ('basalt osd add': the lowest free
+        one), formats and starts it in a running cluster, on its own host
+        unless --host, and waits until it is up in the map.  The id of an
+        OSD removed with 'basalt osd rm' is given out again: its old
+        files are deleted first.  Prints its name (osd.N) last.
 stop    SIGTERM, wait (default 10 s), then SIGKILL; fails if any daemon had
         to be killed.  Without NAME, every daemon of DIR (OSDs first).
 kill    SIGKILL the named daemons (e.g. mon.0, osd.2).
@@ -48,7 +50,9 @@ revive  start the named daemons again on their existing data and wait
 status  which daemons of DIR run, and 'basalt status'.
 
 Binaries come from \$BASALT_BIN (default: build/bin of this repository).
-Each daemon logs to DIR/<name>.log; its pid is in DIR/<name>.pid.
+Each daemon logs to DIR/<name>.log; its pid is in DIR/<name>.pid, and
+DIR/daemons.pids lists every daemon ever started ("NAME PID"): 'stop'
+without NAME also stops any of them that lost its pid file.
 EOF
 }
 
@@ -232,6 +236,10 @@ start_daemon()
 		echo "$prog: $name already runs (pid $pid)"
 		return 0
 	fi
+	# The child records its own pid before it becomes the daemon, so
+	# that no daemon runs without a pid file even if this script is
+	# killed right after the fork; DIR/daemons.pids keeps every pid
+	# ever started (tests reap from it what 'stop' might have missed).
 	case "$kind" in
 	mon)
 		need_bin basalt-mon
@@ -239,6 +247,8 @@ start_daemon()
 			>>"$dir/$name.log"
 		(
 			close_fds
+			echo "$BASHPID" >"$dir/$name.pid"
+			echo "$name $BASHPID" >>"$dir/daemons.pids"
 			exec "$bin_dir/basalt-mon" -c "$conf" --id "$id" \
 				</dev/null >>"$dir/$name.log" 2>&1
 		) &
@@ -251,6 +261,8 @@ start_daemon()
 			>>"$dir/$name.log"
 		(
 			close_fds
+			echo "$BASHPID" >"$dir/$name.pid"
+			echo "$name $BASHPID" >>"$dir/daemons.pids"
 			exec "$bin_dir/basalt-osd" -c "$conf" --id "$id" \
 				--addr-file "$dir/$name.addr" \
 				</dev/null >>"$dir/$name.log" 2>&1
@@ -518,21 +530,44 @@ cmd_start()
 		grep -c '^mon'), osds: ${#osd_names[@]})"
 }
 
+# Remove section [$1] from basalt.conf (a removed OSD's, before its id is
+# given out again).
+conf_drop_section()
+{
+	awk -v sec="[$1]" '
+		/^[[:space:]]*\[/ { t = $0; gsub(/[[:space:]]/, "", t); skip = (t == sec) }
+		!skip' "$conf" >"$conf.tmp"
+	mv "$conf.tmp" "$conf"
+}
+
 cmd_add_osd()
 {
-	local id=0 n base size host name
+	local id base size host name out
 
 	[ -f "$conf" ] || die "no cluster in $dir (no basalt.conf)"
 	need_bin basalt
-	for n in $(conf_osd_ids); do
-		[ "$n" -lt "$id" ] || id=$((n + 1))
-	done
+	# The mons give the id: the lowest one not in the map.
+	out=$(cli osd add) || die "'basalt osd add' failed: $out"
+	id=$(tail -n 1 <<<"$out")
+	is_uint "$id" || die "'basalt osd add' printed '$out', not an id"
+	name=osd.$id
 	base=$(conf_get mon.0 addr)
 	base=${base##*:}
 	is_uint "$base" || die "cannot find the port of mon.0 in $conf"
 	size=${osd_size:-$(conf_get osd.0 osd_size)}
+	if grep -qx -- "$name" <(conf_daemons); then
+		# An OSD removed from the map ('basalt osd rm'): its id is
+		# free again, its old disk is not wanted (a new OSD starts
+		# empty).
+		daemon_pid "$name" >/dev/null &&
+			die "$name still runs although the map had no $name"
+		size=${osd_size:-$(conf_get "$name" osd_size)}
+		rm -rf "$(conf_get "$name" data_path)" \
+			"$(conf_get "$name" meta_dir)"
+		conf_drop_section "$name"
+		echo "$prog: $name was removed from the map: its old data is deleted"
+	fi
 	host=${osd_host:-host-$id}
-	name=osd.$id
 	osd_section "$id" "$base" "$host" "${size:-1G}" >>"$conf"
 	echo "$prog: added [$name] to $conf (host $host)"
 	start_osds "$name"
@@ -541,12 +576,14 @@ cmd_add_osd()
 
 cmd_stop()
 {
-	local name rc=0
+	local name rc=0 all
 	local -a mons_=() osds_=()
 
 	[ -f "$conf" ] || die "no cluster in $dir (no basalt.conf)"
+	all=0
 	if [ ${#names[@]} -eq 0 ]; then
 		mapfile -t names < <(conf_daemons)
+		all=1
 	fi
 	for name in "${names[@]}"; do
 		check_name "$name"
@@ -558,6 +595,39 @@ cmd_stop()
 	# OSDs first: they tell the mons they are going down.
 	stop_daemons "${osds_[@]}" || rc=1
 	stop_daemons "${mons_[@]}" || rc=1
+	[ "$all" -eq 0 ] || stop_strays || rc=1
+	return $rc
+}
+
+# After stopping everything: any process started for this cluster (in
+# DIR/daemons.pids) that still runs lost its pid file somehow.  Stop it
+# the same way, by pid, and fail.
+stop_strays()
+{
+	local name pid rc=0 i
+
+	[ -f "$dir/daemons.pids" ] || return 0
+	while read -r name pid; do
+		is_uint "$pid" || continue
+		kill -0 "$pid" 2>/dev/null || continue
+		# ours: started with our config (pids get reused)
+		tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null |
+			grep -qF -- "$conf" || continue
+		echo "$prog: $name (pid $pid) still runs without its pid file: stopping it" >&2
+		kill -TERM "$pid" 2>/dev/null || true
+		for ((i = 0; i < stop_timeout * 10; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null |
+				grep -qF -- "$conf" || break
+			sleep 0.1
+		done
+		if kill -0 "$pid" 2>/dev/null &&
+			tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null |
+			grep -qF -- "$conf"; then
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+		rc=1
+	done <"$dir/daemons.pids"
 	return $rc
 }
 

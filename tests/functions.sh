@@ -41,6 +41,7 @@ _run_cleanup_hooks()
 
 	trap '' INT QUIT TERM EXIT
 	set +e +x
+	_watchdog_stop
 	_test_status=$status
 	for ((i = ${#_cleanup_hooks[@]} - 1; i >= 0; i--)); do
 		eval "${_cleanup_hooks[i]}"
@@ -68,6 +69,77 @@ trap '_run_cleanup_hooks' EXIT
 trap '_run_cleanup_hooks 130' INT
 trap '_run_cleanup_hooks 131' QUIT
 trap '_run_cleanup_hooks 143' TERM
+
+# --- the watchdog ---------------------------------------------------------
+# ctest ends a test that passes its TIMEOUT with SIGKILL: no trap runs and
+# its daemons would live on.  So a little before that, the watchdog sends
+# SIGTERM to the test shell (and to the command it waits for, since bash
+# runs a trap only once its foreground command is done): the cleanup
+# hooks then stop every daemon and the test fails, saying why.  The
+# timeout is the script's "# ctest-timeout: N" line (default 300, as in
+# tests/cluster/CMakeLists.txt).  BASALT_WATCHDOG=0 turns it off.
+
+_watchdog_pid=
+_watchdog_mark=$T/.watchdog-fired
+_test_timeout=$(sed -n 's/^# ctest-timeout: \([0-9][0-9]*\).*/\1/p' "$0" \
+	2>/dev/null | head -n 1)
+_test_timeout=${_test_timeout:-300}
+# Leave the cleanup time to stop daemons (10 s each, in parallel).
+if [ "$_test_timeout" -ge 100 ]; then
+	_watchdog_after=$((_test_timeout - 20))
+else
+	_watchdog_after=$((_test_timeout - _test_timeout / 5))
+fi
+
+# Send SIGTERM to the children of the test shell (but the watchdog),
+# then to the shell itself.
+_watchdog_fire()
+{
+	local shell=$1 me=$2 f pid ppid rest
+
+	for f in /proc/[0-9]*/stat; do
+		pid=${f#/proc/}
+		pid=${pid%/stat}
+		[ "$pid" != "$me" ] || continue
+		# "pid (comm) state ppid ...": comm may hold spaces
+		rest=$(cat "$f" 2>/dev/null) || continue
+		rest=${rest##*) }
+		ppid=$(set -- $rest; echo "$2")
+		[ "$ppid" = "$shell" ] && kill -TERM "$pid" 2>/dev/null
+	done
+	kill -TERM "$shell" 2>/dev/null
+}
+
+_watchdog_start()
+{
+	[ "${BASALT_WATCHDOG:-1}" != 0 ] || return 0
+	[ "$_watchdog_after" -gt 0 ] || return 0
+	(
+		exec </dev/null >/dev/null 2>&1
+		end=$((SECONDS + _watchdog_after))
+		while [ $SECONDS -lt $end ]; do
+			kill -0 $$ 2>/dev/null || exit 0
+			sleep 1
+		done
+		echo "$_watchdog_after" >"$_watchdog_mark"
+		_watchdog_fire $$ "$BASHPID"
+	) &
+	_watchdog_pid=$!
+}
+
+# Stop the watchdog (cleanup runs: it has done its job or is not needed).
+_watchdog_stop()
+{
+	if [ -f "$_watchdog_mark" ]; then
+		echo "$0: watchdog: the test still ran after ${_watchdog_after}s, close to its ctest timeout of ${_test_timeout}s: stopped it so that cleanup runs" >&2
+	fi
+	[ -n "$_watchdog_pid" ] || return 0
+	kill -TERM "$_watchdog_pid" 2>/dev/null
+	wait "$_watchdog_pid" 2>/dev/null
+	_watchdog_pid=
+	return 0
+}
+_watchdog_start
 
 # Print every file given that holds a sanitizer report; true if any did.
 _sanitizer_reports()
@@ -269,11 +341,34 @@ _cluster_cleanup()
 
 	[ -n "$CLUSTER_DIR" ] && [ -f "$CLUSTER_DIR/basalt.conf" ] || return 0
 	cluster_sh stop --timeout 10 >&2 || rc=1
+	_cluster_reap || rc=1
 	_sanitizer_reports "$CLUSTER_DIR"/*.log && rc=1
 	if [ "$rc" -ne 0 ] || [ "${_test_status:-0}" -ne 0 ]; then
 		cluster_dump_logs
 	fi
 	return $rc
+}
+
+# The last word: every daemon cluster.sh ever started for this cluster
+# is listed in $CLUSTER_DIR/daemons.pids ("NAME PID" per start).  SIGKILL
+# any of them still alive (its command line names our basalt.conf, so a
+# reused pid is left alone) and fail if there was one: 'cluster.sh stop'
+# should have stopped it.
+_cluster_reap()
+{
+	local name pid left=0
+
+	[ -f "$CLUSTER_DIR/daemons.pids" ] || return 0
+	while read -r name pid; do
+		[[ "$pid" =~ ^[0-9]+$ ]] || continue
+		kill -0 "$pid" 2>/dev/null || continue
+		tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
+			grep -qF -- "$BASALT_CONF" || continue
+		echo "$0: $name (pid $pid) still ran after 'cluster.sh stop': SIGKILL" >&2
+		kill -KILL "$pid" 2>/dev/null
+		left=1
+	done <"$CLUSTER_DIR/daemons.pids"
+	return $left
 }
 
 # Print the tail of every daemon log (on failure).
@@ -296,6 +391,16 @@ basalt()
 	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$T/cli-asan" \
 	UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$T/cli-ubsan" \
 		"$BASALT_BIN/basalt" ${BASALT_CONF:+-c "$BASALT_CONF"} "$@"
+}
+
+# basalt_bg ARGS...: the CLI in the background, as a child of the test
+# shell itself, so that $! is its pid (kill -TERM "$!" reaches it; a
+# function run with '&' would be a subshell around it).
+basalt_bg()
+{
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$T/cli-asan" \
+	UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$T/cli-ubsan" \
+		"$BASALT_BIN/basalt" ${BASALT_CONF:+-c "$BASALT_CONF"} "$@" &
 }
 
 # mon_addr N: the messenger address of mon.N from the cluster's config.
@@ -450,8 +555,47 @@ mon_leader()
 	echo "${l#mon.}"
 }
 
-# cluster_healthy: status answers HEALTH_OK.
+# cluster_healthy: status answers HEALTH_OK and every PG is active+clean
+# (true without pools).  Use it under wait_for.
 cluster_healthy()
 {
-	[ "$(status_json | jq -r .health)" = HEALTH_OK ]
+	status_json >"$T/healthy.json" 2>/dev/null || return 1
+	jq -e '.health == "HEALTH_OK" and
+		(.pgs.total // 0) == (.pgs.states["active+clean"] // 0)' \
+		"$T/healthy.json" >/dev/null
+}
+
+# mons_in_quorum [N]: a leader is elected and N mons (default: every one)
+# are in its quorum, whatever the OSDs and PGs say (a cluster with pools
+# and no OSD is HEALTH_WARN).
+mons_in_quorum()
+{
+	status_json >"$T/quorum.json" 2>/dev/null || return 1
+	jq -e --argjson n "${1:-0}" '.mons.leader != null and
+		(.mons.quorum | length) ==
+		(if $n > 0 then $n else .mons.total end)' \
+		"$T/quorum.json" >/dev/null
+}
+
+# health_has CODE: status lists the health check CODE (e.g. OSD_DOWN).
+health_has()
+{
+	status_json | jq -e --arg c "$1" \
+		'any(.health_checks[]; .code == $c)' >/dev/null
+}
+
+# osd_state N: "up in", "down out" ... of osd.N in the map, or "absent".
+osd_state()
+{
+	basalt osd ls --format json | jq -r --argjson n "$1" '
+		(map(select(.id == $n)) | first) as $o |
+		if $o == null then "absent" else
+		(if $o.up then "up" else "down" end) + " " +
+		(if $o.in then "in" else "out" end) end'
+}
+
+# pgs_in_state STATE: how many PGs have every flag of STATE (pg ls).
+pgs_in_state()
+{
+	basalt pg ls --state "$1" --format json | jq length
 }

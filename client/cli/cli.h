@@ -91,6 +91,8 @@ extern const struct cli_cmd cli_volume_cmds[];
 extern const struct cli_cmd cli_osd_cmds[];
 extern const struct cli_cmd cli_object_cmds[];
 extern const struct cli_cmd cli_bench_cmds[];
+extern const struct cli_cmd cli_pg_cmds[];
+extern const struct cli_cmd cli_watch_cmds[];
 
 /* cmd_import.c, cmd_export.c: entries of the volume table */
 int volume_import(struct cli *cli, const struct cli_args *a,
@@ -131,6 +133,16 @@ int cli_split_volume(struct cli *cli, const char *spec, char *buf,
 int cli_get_map(struct cli *cli, Bs__ClusterMap **map, struct bs_error *err);
 int cli_volumes(struct cli *cli, const char *pool, const char *name,
 		Bs__VolumeList **list, struct bs_error *err);
+/*
+ * The cluster's health as the leader sees it (a follower answers alone
+ * when the leader does not), and the PGs (of @pool if not NULL; whose
+ * acting set holds osd.@osd if @osd >= 0).  Both honour --local.  Caller
+ * frees with *__free_unpacked().
+ */
+int cli_cluster_status(struct cli *cli, Bs__ClusterStatus **st,
+		       struct bs_error *err);
+int cli_pg_list(struct cli *cli, const char *pool, int64_t osd,
+		Bs__PgStatList **list, struct bs_error *err);
 
 /*
  * Send a change to the mons and wait for it to commit.  On failure @err
@@ -217,6 +229,58 @@ int cli_osd_calls(struct cli *cli, struct cli_osd_call *calls, size_t n,
 void cli_osd_call_release(struct cli_osd_call *calls, size_t n);
 /* Close the OSD connections and the messenger (before the monc). */
 void cli_osdc_release(struct cli *cli);
+
+/* health.c: health checks, merged from the CLI's view and the mons'. */
+enum cli_health {
+	CLI_HEALTH_OK,
+	CLI_HEALTH_WARN,
+	CLI_HEALTH_ERR,
+};
+
+#define CLI_MAX_CHECKS	64
+
+/* One check; every pointer is borrowed for the list's life. */
+struct cli_check {
+	const char *code;		/* "OSD_DOWN" */
+	enum cli_health severity;
+	const char *message;		/* one line */
+	const char *const *detail;	/* n_detail lines, or NULL */
+	size_t n_detail;
+};
+
+/* Checks, worst first (in the order added among equals). */
+struct cli_checks {
+	struct cli_check v[CLI_MAX_CHECKS];
+	unsigned n;
+	enum cli_health worst;		/* also of checks that did not fit */
+};
+
+/* "HEALTH_OK", "HEALTH_WARN", "HEALTH_ERR". */
+const char *cli_health_name(enum cli_health h);
+/* The severity named @s; anything unknown (or NULL) is a warning. */
+enum cli_health cli_health_parse(const char *s);
+/* Add @c (copied; its strings borrowed), worst first. */
+void cli_checks_add(struct cli_checks *cs, const struct cli_check *c);
+/* Is a check with @code in @cs? */
+bool cli_checks_has(const struct cli_checks *cs, const char *code);
+/*
+ * Add the mons' checks of @st, but not MON_QUORUM and MON_DOWN when @cs
+ * has one already: the CLI asked every mon itself and says it better;
+ * nor, with @local (a mon's own view was asked for), MON_LEADER.
+ * @st->health counts too when @st gives no check.
+ */
+void cli_checks_add_status(struct cli_checks *cs,
+			   const Bs__ClusterStatus *st, bool local);
+
+/* The PG state names a filter may use ("active", "degraded" ...). */
+extern const char *const cli_pg_state_names[];
+/*
+ * Does PG state @state ("active+undersized+degraded") have every flag of
+ * @want ("degraded", "active+clean")?  A flag matches a whole word.
+ */
+bool cli_pg_state_has(const char *state, const char *want);
+/* Is every '+'-separated word of @want a PG state name?  Pure. */
+bool cli_pg_state_valid(const char *want);
 
 /* names.c: "1.2f" -> pool 1, pg 0x2f.  -EINVAL naming @what if malformed. */
 int cli_parse_pgid(const char *what, const char *s, uint32_t *pool,

@@ -4,7 +4,8 @@
  * in the failure-domain tree, up/down, in/out, weight), their capacity and
  * use as each OSD reports it (BS_MSG_OSD_STATFS), and the objects one OSD
  * holds for a PG (BS_MSG_OSD_PG_LIST), so that scripts can check where
- * data really is.
+ * data really is.  basalt osd out | in | down | add | rm: the operator's
+ * changes to the OSD map (OsdMark, OsdAdd, OsdRm).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -458,6 +459,172 @@ out:
 	return ret;
 }
 
+/* --- osd out, in, down, add, rm ----------------------------------------- */
+
+/* "N" or "osd.N" as an OSD id. */
+static int parse_osd_id(struct cli *cli, const char *s, uint32_t *id,
+			struct bs_error *err)
+{
+	if (!strncmp(s, "osd.", 4))
+		s += 4;
+	return cli_parse_u32(cli, "OSD", s, 0, INT32_MAX, id, err);
+}
+
+/* Print the outcome of a change to osd.@id. */
+static void change_done(struct cli *cli, uint32_t id,
+			const Bs__MonCommandReply *r, const char *fallback)
+{
+	char name[24];
+	struct json j;
+
+	if (cli->format == CLI_FORMAT_JSON) {
+		snprintf(name, sizeof(name), "osd.%u", id);
+		json_init(&j, cli->out);
+		json_obj_begin(&j);
+		json_kv_u64(&j, "osd", id);
+		json_kv_str(&j, "name", name);
+		json_kv_u64(&j, "epoch", r->epoch);
+		json_kv_str(&j, "message", r->message && *r->message ?
+			    r->message : fallback);
+		json_obj_end(&j);
+		json_end(&j);
+		return;
+	}
+	if (r->message && *r->message)
+		fprintf(cli->out, "%s\n", r->message);
+	else
+		fprintf(cli->out, "%s\n", fallback);
+}
+
+static int osd_mark(struct cli *cli, const struct cli_args *a,
+		    Bs__OsdMarkHow how, const char *what,
+		    struct bs_error *err)
+{
+	Bs__MonCommand cmd = BS__MON_COMMAND__INIT;
+	Bs__OsdMark mark = BS__OSD_MARK__INIT;
+	Bs__MonCommandReply *reply = NULL;
+	char fallback[64];
+	uint32_t id;
+	int ret;
+
+	ret = parse_osd_id(cli, a->pos[0], &id, err);
+	if (ret)
+		return ret;
+	mark.id = id;
+	mark.how = how;
+	mark.reason = "by the operator";
+	cmd.cmd_case = BS__MON_COMMAND__CMD_OSD_MARK;
+	cmd.osd_mark = &mark;
+	ret = cli_command(cli, &cmd, &reply, err);
+	if (ret)
+		return ret;
+	snprintf(fallback, sizeof(fallback), "osd.%u marked %s", id, what);
+	change_done(cli, id, reply, fallback);
+	bs__mon_command_reply__free_unpacked(reply, NULL);
+	return 0;
+}
+
+static int osd_out(struct cli *cli, const struct cli_args *a,
+		   struct bs_error *err)
+{
+	return osd_mark(cli, a, BS__OSD_MARK_HOW__MARK_OUT, "out", err);
+}
+
+static int osd_in(struct cli *cli, const struct cli_args *a,
+		  struct bs_error *err)
+{
+	return osd_mark(cli, a, BS__OSD_MARK_HOW__MARK_IN, "in", err);
+}
+
+static int osd_down(struct cli *cli, const struct cli_args *a,
+		    struct bs_error *err)
+{
+	return osd_mark(cli, a, BS__OSD_MARK_HOW__MARK_DOWN, "down", err);
+}
+
+static int osd_add(struct cli *cli, const struct cli_args *a,
+		   struct bs_error *err)
+{
+	Bs__MonCommand cmd = BS__MON_COMMAND__INIT;
+	Bs__OsdAdd add = BS__OSD_ADD__INIT;
+	Bs__MonCommandReply *reply = NULL;
+	const char *v = cli_opt(a, "--id");
+	char name[24];
+	struct json j;
+	uint32_t id;
+	int ret;
+
+	if (v) {
+		ret = parse_osd_id(cli, v, &id, err);
+		if (ret)
+			return ret;
+		add.with_id = true;
+		add.id = id;
+	}
+	cmd.cmd_case = BS__MON_COMMAND__CMD_OSD_ADD;
+	cmd.osd_add = &add;
+	ret = cli_command(cli, &cmd, &reply, err);
+	if (ret)
+		return ret;
+	id = reply->osd_id;
+	if (cli->format == CLI_FORMAT_JSON) {
+		snprintf(name, sizeof(name), "osd.%u", id);
+		json_init(&j, cli->out);
+		json_obj_begin(&j);
+		json_kv_u64(&j, "osd", id);
+		json_kv_str(&j, "name", name);
+		json_kv_u64(&j, "epoch", reply->epoch);
+		json_obj_end(&j);
+		json_end(&j);
+	} else {
+		/* the id alone, for scripts: id=$(basalt osd add) */
+		fprintf(cli->out, "%u\n", id);
+	}
+	bs__mon_command_reply__free_unpacked(reply, NULL);
+	return 0;
+}
+
+static int osd_rm(struct cli *cli, const struct cli_args *a,
+		  struct bs_error *err)
+{
+	Bs__MonCommand cmd = BS__MON_COMMAND__INIT;
+	Bs__OsdRm rm = BS__OSD_RM__INIT;
+	Bs__MonCommandReply *reply = NULL;
+	char fallback[64];
+	uint32_t id;
+	int ret;
+
+	ret = parse_osd_id(cli, a->pos[0], &id, err);
+	if (ret)
+		return ret;
+	if (cli_opt(a, "--force") && !cli_opt(a, "--yes-i-really-mean-it"))
+		return bs_error_set(err, -EPERM,
+				    "removing osd.%u with --force may lose the only copy of some data: repeat with --yes-i-really-mean-it",
+				    id);
+	rm.id = id;
+	rm.force = cli_opt(a, "--force") != NULL;
+	cmd.cmd_case = BS__MON_COMMAND__CMD_OSD_RM;
+	cmd.osd_rm = &rm;
+	ret = cli_command(cli, &cmd, &reply, err);
+	if (ret)
+		return ret;
+	snprintf(fallback, sizeof(fallback), "osd.%u removed", id);
+	change_done(cli, id, reply, fallback);
+	bs__mon_command_reply__free_unpacked(reply, NULL);
+	return 0;
+}
+
+static const struct cli_opt osd_add_opts[] = {
+	{ "--id", "N", "this id (default: the lowest free one)" },
+	{ NULL },
+};
+
+static const struct cli_opt osd_rm_opts[] = {
+	{ "--force", NULL, "even if some PG is not active+clean (may lose data)" },
+	{ "--yes-i-really-mean-it", NULL, "needed with --force" },
+	{ NULL },
+};
+
 static const struct cli_opt list_objects_opts[] = {
 	{ "--osd", "N", "the OSD to ask (osd.N or N)" },
 	{ "--pg", "PGID", "one PG, POOL_ID.PG in hex as 'object locate' shows it (1.2f)" },
@@ -491,6 +658,56 @@ const struct cli_cmd cli_osd_cmds[] = {
 		.details = "Asks the OSD itself (not the map): use it to check where data is.\n",
 		.opts = list_objects_opts,
 		.fn = osd_list_objects,
+	},
+	{
+		.group = "osd",
+		.name = "out",
+		.usage = "N",
+		.help = "mark an OSD out: its data moves to the others; it stays out until 'osd in'",
+		.min_pos = 1,
+		.max_pos = 1,
+		.fn = osd_out,
+	},
+	{
+		.group = "osd",
+		.name = "in",
+		.usage = "N",
+		.help = "mark an OSD in again: it takes its share of the data",
+		.min_pos = 1,
+		.max_pos = 1,
+		.fn = osd_in,
+	},
+	{
+		.group = "osd",
+		.name = "down",
+		.usage = "N",
+		.help = "mark an OSD down (a running OSD boots again at once)",
+		.min_pos = 1,
+		.max_pos = 1,
+		.fn = osd_down,
+	},
+	{
+		.group = "osd",
+		.name = "add",
+		.usage = "[--id N]",
+		.help = "create an OSD id in the map (down and out until it boots); prints the id",
+		.details = "Start basalt-osd with that id to bring it up and in.\n",
+		.opts = osd_add_opts,
+		.fn = osd_add,
+	},
+	{
+		.group = "osd",
+		.name = "rm",
+		.usage = "N [--force --yes-i-really-mean-it]",
+		.help = "remove a stopped, out OSD from the map",
+		.details =
+			"Refused while the OSD is up ('stop it first') or in ('osd out' first),\n"
+			"and, without --force, until every PG is active+clean without it.\n"
+			"The OSD's disk is not touched.\n",
+		.opts = osd_rm_opts,
+		.min_pos = 1,
+		.max_pos = 1,
+		.fn = osd_rm,
 	},
 	{ 0 },
 };

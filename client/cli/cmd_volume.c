@@ -2,11 +2,13 @@
 /*
  * basalt volume create | ls | info | resize | rm: volumes live in the mons'
  * directory (not the map, whose epoch they do not move), named POOL/NAME.
+ * Shrinking goes through libbasalt, which frees the data past the end.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
 
+#include "basalt.h"
 #include "bs/parse.h"
 
 #include "cli.h"
@@ -301,6 +303,56 @@ static int volume_info(struct cli *cli, const struct cli_args *a,
 	return 0;
 }
 
+/*
+ * Shrink @spec to @size through libbasalt, which first frees the data
+ * past the new end on the OSDs (so that a later grow never shows it
+ * again), then tells the mons.  A cluster with no OSD in its map holds
+ * no data: then only the mons are told.  On success *@entry is the
+ * volume's new directory entry.
+ */
+static int volume_shrink(struct cli *cli, const char *spec, const char *pool,
+			 const char *name, uint64_t size,
+			 Bs__VolumeList **entry, struct bs_error *err)
+{
+	Bs__MonCommand cmd = BS__MON_COMMAND__INIT;
+	Bs__VolumeResize vr = BS__VOLUME_RESIZE__INIT;
+	Bs__MonCommandReply *reply = NULL;
+	struct basalt_cluster *cluster = NULL;
+	struct basalt_volume *vol = NULL;
+	Bs__ClusterMap *map = NULL;
+	size_t nosds;
+	int ret;
+
+	ret = cli_get_map(cli, &map, err);
+	if (ret)
+		return ret;
+	nosds = map->n_osds;
+	bs__cluster_map__free_unpacked(map, NULL);
+	if (!nosds) {
+		vr.pool = (char *)pool;
+		vr.name = (char *)name;
+		vr.size = size;
+		cmd.cmd_case = BS__MON_COMMAND__CMD_VOLUME_RESIZE;
+		cmd.volume_resize = &vr;
+		ret = cli_command(cli, &cmd, &reply, err);
+		if (ret)
+			return ret;
+		bs__mon_command_reply__free_unpacked(reply, NULL);
+	} else {
+		ret = cli_data_open(cli, spec, &cluster, &vol, err);
+		if (ret)
+			return bs_error_prefix(err, "cannot shrink volume '%s': ",
+					       spec);
+		ret = basalt_resize(vol, size);
+		if (ret)
+			bs_error_set(err, ret, "%s", basalt_get_error());
+		cli_data_close(&cluster, &vol);
+		if (ret)
+			return ret;
+	}
+	return get_one(cli, pool, name, entry, err);
+}
+
 static int volume_resize(struct cli *cli, const struct cli_args *a,
 			 struct bs_error *err)
 {
@@ -308,6 +360,7 @@ static int volume_resize(struct cli *cli, const struct cli_args *a,
 	Bs__VolumeResize vr = BS__VOLUME_RESIZE__INIT;
 	Bs__MonCommandReply *reply = NULL;
 	Bs__VolumeList *list = NULL;
+	const Bs__Volume *entry = NULL;
 	const char *pool, *name;
 	char spec[VOLUME_SPEC_MAX], from[32], to[32];
 	uint64_t old;
@@ -326,23 +379,33 @@ static int volume_resize(struct cli *cli, const struct cli_args *a,
 		return ret;
 	old = list->volumes[0]->size;
 	bs__volume_list__free_unpacked(list, NULL);
+	list = NULL;
 	bs_format_size(old, from, sizeof(from));
 	bs_format_size(vr.size, to, sizeof(to));
 	if (vr.size < old && !cli_opt(a, "--allow-shrink"))
 		return bs_error_set(err, -EPERM,
 				    "shrinking volume '%s/%s' from %s to %s drops its data past %s: repeat with --allow-shrink",
 				    pool, name, from, to, to);
-	vr.pool = (char *)pool;
-	vr.name = (char *)name;
-	cmd.cmd_case = BS__MON_COMMAND__CMD_VOLUME_RESIZE;
-	cmd.volume_resize = &vr;
-	ret = cli_command(cli, &cmd, &reply, err);
-	if (ret)
-		return ret;
+	if (vr.size < old) {
+		ret = volume_shrink(cli, a->pos[0], pool, name, vr.size,
+				    &list, err);
+		if (ret)
+			return ret;
+		entry = list->volumes[0];
+	} else {
+		vr.pool = (char *)pool;
+		vr.name = (char *)name;
+		cmd.cmd_case = BS__MON_COMMAND__CMD_VOLUME_RESIZE;
+		cmd.volume_resize = &vr;
+		ret = cli_command(cli, &cmd, &reply, err);
+		if (ret)
+			return ret;
+		entry = reply->volume;
+	}
 	if (cli->format == CLI_FORMAT_JSON) {
 		json_init(&j, cli->out);
-		if (reply->volume) {
-			volume_json(&j, reply->volume);
+		if (entry) {
+			volume_json(&j, entry);
 		} else {
 			json_obj_begin(&j);
 			json_kv_str(&j, "pool", pool);
@@ -355,7 +418,10 @@ static int volume_resize(struct cli *cli, const struct cli_args *a,
 		fprintf(cli->out, "volume '%s/%s' resized from %s to %s\n",
 			pool, name, from, to);
 	}
-	bs__mon_command_reply__free_unpacked(reply, NULL);
+	if (reply)
+		bs__mon_command_reply__free_unpacked(reply, NULL);
+	if (list)
+		bs__volume_list__free_unpacked(list, NULL);
 	return 0;
 }
 

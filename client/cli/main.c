@@ -19,10 +19,12 @@
 
 static const struct cli_cmd *const groups[] = {
 	cli_status_cmds,
+	cli_watch_cmds,
 	cli_mon_cmds,
 	cli_pool_cmds,
 	cli_volume_cmds,
 	cli_osd_cmds,
+	cli_pg_cmds,
 	cli_object_cmds,
 	cli_bench_cmds,
 };
@@ -136,6 +138,9 @@ void cli_hint_noent(struct bs_error *err)
 	else if (!strncmp(err->msg, "volume ", 7))
 		snprintf(err->msg + len, sizeof(err->msg) - len,
 			 " (see 'basalt volume ls')");
+	else if (!strncmp(err->msg, "osd.", 4))
+		snprintf(err->msg + len, sizeof(err->msg) - len,
+			 " (see 'basalt osd ls')");
 }
 
 /* Run a read of @type and take its reply's body. */
@@ -182,6 +187,38 @@ int cli_volumes(struct cli *cli, const char *pool, const char *name,
 		req.name = (char *)name;
 	req.local = cli->local;
 	ret = read_call(cli, BS_MSG_MON_VOLUME_QUERY, &req.base,
+			(ProtobufCMessage **)list, err);
+	if (ret == -ENOENT)
+		cli_hint_noent(err);
+	return ret;
+}
+
+int cli_cluster_status(struct cli *cli, Bs__ClusterStatus **st,
+		       struct bs_error *err)
+{
+	Bs__ClusterStatusRequest req = BS__CLUSTER_STATUS_REQUEST__INIT;
+
+	*st = NULL;
+	req.local = cli->local;
+	return read_call(cli, BS_MSG_MON_CLUSTER_STATUS, &req.base,
+			 (ProtobufCMessage **)st, err);
+}
+
+int cli_pg_list(struct cli *cli, const char *pool, int64_t osd,
+		Bs__PgStatList **list, struct bs_error *err)
+{
+	Bs__PgStatQuery req = BS__PG_STAT_QUERY__INIT;
+	int ret;
+
+	*list = NULL;
+	if (pool)
+		req.pool = (char *)pool;
+	if (osd >= 0) {
+		req.has_osd = true;
+		req.osd = (uint32_t)osd;
+	}
+	req.local = cli->local;
+	ret = read_call(cli, BS_MSG_MON_PG_QUERY, &req.base,
 			(ProtobufCMessage **)list, err);
 	if (ret == -ENOENT)
 		cli_hint_noent(err);

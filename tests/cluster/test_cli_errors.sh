@@ -4,7 +4,7 @@
 # reported quickly; unknown commands and options, missing arguments, bad
 # values and a bad --format each give one line on stderr that says what
 # to do, and the documented exit code (1 failed, 2 bad command line).
-# ctest-timeout: 90
+# ctest-timeout: 120
 source "$(dirname "$0")/../functions.sh"
 set -e -x
 
@@ -32,7 +32,8 @@ for cmd in "status" "status --format json" "mon ls" "pool ls" \
 	"volume create rbd/v --size 1G" "osd ls" "osd df" \
 	"osd list-objects --osd 0 --pg 1.0" "object locate rbd/v 0" \
 	"volume import $T/file rbd/v" "volume export rbd/v $T/out" \
-	"bench rbd/v --pattern read"; do
+	"bench rbd/v --pattern read" "pg ls" "pg scrub 1.0" "osd out 1" \
+	"osd add" "watch --count 1"; do
 	start=$(now_ms)
 	# shellcheck disable=SC2086
 	expect_fail 1 "^basalt: cannot reach any monitor at .*: is the cluster running\?$" \
@@ -113,6 +114,22 @@ expect_fail 1 "^basalt: '--failure-domain': 'disk' is not a failure domain \(use
 	basalt pool create rbd --size 3 --failure-domain disk
 expect_fail 1 "^basalt: removing pool 'rbd' cannot be undone: repeat with --yes-i-really-mean-it$" \
 	basalt pool rm rbd
+expect_fail 1 "^basalt: removing osd\.3 with --force may lose the only copy of some data: repeat with --yes-i-really-mean-it$" \
+	basalt osd rm osd.3 --force
+expect_fail 1 "^basalt: 'OSD': 'x' is not a number" basalt osd out x
+expect_fail 1 "^basalt: 'PGID': '1\.zz' is not a PG id \(POOL_ID\.PG in hex, e\.g\. 1\.2f\)$" \
+	basalt pg scrub 1.zz
+expect_fail 1 "^basalt: '--count': 0 is out of range" basalt watch --count 0
+expect_fail 2 "^basalt: '--state': 'happy' is not a PG state" \
+	basalt pg ls --state happy
+expect_fail 2 "^basalt: '--state': 'active\+' is not a PG state" \
+	basalt pg ls --state active+
+expect_fail 2 "^basalt: 'osd rm': missing arguments \(usage: basalt osd rm N " \
+	basalt osd rm
+expect_fail 2 "^basalt: 'pg deep-scrub': unexpected argument '1\.1'" \
+	basalt pg deep-scrub 1.0 1.1
+expect_fail 2 "^basalt: unknown pg command 'query': use one of ls, scrub, deep-scrub, repair" \
+	basalt pg query 1.0
 
 # --- help and version: exit 0, on stdout ------------------------------
 basalt --help >"$T/help"
@@ -121,6 +138,11 @@ for c in "status" "mon ls" "pool create NAME --size N" "pool ls" "pool rm" \
 	"volume resize" "volume rm" "volume import FILE POOL/NAME" \
 	"volume export POOL/NAME FILE" "osd ls" "osd df" "osd list-objects" \
 	"object locate POOL/NAME OFFSET" "bench POOL/NAME --pattern" \
+	"osd out N" "osd in N" "osd down N" "osd add [--id N]" \
+	"osd rm N [--force --yes-i-really-mean-it]" \
+	"pg ls [--pool POOL] [--state STATE] [--osd N]" "pg scrub PGID" \
+	"pg deep-scrub PGID" "pg repair PGID" "watch [--count N]" \
+	"status [--detail]" \
 	"--format plain|json" "-c, --conf FILE"; do
 	grep -qF -- "$c" "$T/help"
 done

@@ -31,7 +31,9 @@ jq -e --arg l "$leader" '
 	.mons.leader == $l and .mons.total == 3 and .mons.down == [] and
 	(.mons.quorum | sort) == ["mon.0", "mon.1", "mon.2"] and
 	.osds == {"total": 0, "up": 0, "in": 0} and
-	.pools == 0 and .volumes == 0' "$T/status.json"
+	.pools == 0 and .volumes == 0 and .health_checks == [] and
+	.pgs.total == 0 and .pgs.states == {} and .from_leader and
+	.answered_by == $l' "$T/status.json"
 
 # Each mon, asked alone, agrees.
 for n in 0 1 2; do

@@ -16,6 +16,15 @@ basalt volume create rbd/before --size 1G
 basalt volume resize rbd/before --size 2G
 epoch=$(status_json | jq .epoch)
 
+# Pools with $1 PGs and no OSD: HEALTH_WARN, for that reason alone.
+health_only_osd_none()
+{
+	status_json | jq -e --argjson n "$1" '.health == "HEALTH_WARN" and
+		(.health_checks | map(.code)) == ["OSD_NONE"] and
+		.pgs.total == $n and .pgs.states == {"unknown": $n}' >/dev/null
+}
+wait_for 10 health_only_osd_none 32
+
 old=$(mon_leader)
 mon_kill "$old"
 
@@ -32,15 +41,17 @@ echo "new leader after $(($(now_ms) - start)) ms"
 new=$(mon_leader)
 test "$new" != "$old"
 
-# HEALTH_WARN naming the dead mon, once the survivors settle.
+# HEALTH_WARN naming the dead mon, once the survivors settle (and the
+# pool without OSDs: OSD_NONE).
 warn_old_down()
 {
 	status_json >"$T/status.json" &&
 	jq -e --arg old "mon.$old" --arg new "mon.$new" '
 		.health == "HEALTH_WARN" and .mons.leader == $new and
 		.mons.down == [$old] and (.mons.quorum | length) == 2 and
-		(.checks | length) == 1 and
-		(.checks[0] | startswith($old + " is down"))
+		(.health_checks | map(.code) | sort) == ["MON_DOWN", "OSD_NONE"] and
+		(.health_checks[] | select(.code == "MON_DOWN") | .message |
+			startswith($old + " is down"))
 		' "$T/status.json"
 }
 wait_for 10 warn_old_down
@@ -78,5 +89,8 @@ caught_up()
 			$((epoch + 1)) ]
 }
 wait_for 30 caught_up
-wait_for 30 cluster_healthy
+# Every mon in quorum again; the only warning left is the pools that
+# have no OSD to live on.
+wait_for 30 mons_in_quorum 3
+wait_for 10 health_only_osd_none 64
 test "$(basalt mon ls --format json | jq '[.[] | select(.in_quorum)] | length')" -eq 3

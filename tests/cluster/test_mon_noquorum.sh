@@ -72,7 +72,7 @@ test "$(basalt mon ls --format json |
 # Back to a quorum: the change goes through.
 mon_revive "$leader"
 mon_revive "${others[1]}"
-wait_for 30 cluster_healthy
+wait_for 30 mons_in_quorum 3
 basalt volume create rbd/v1 --size 1G
 test "$(basalt volume ls rbd --format json | jq -c 'map(.name)')" = '["v0","v1"]'
 basalt pool create p2 --size 3

@@ -46,7 +46,7 @@ test "$(jq -c 'map([.name, .size])' "$T/volumes.before")" = \
 # A clean restart: every mon must stop on SIGTERM.
 cluster_sh stop
 cluster_sh start
-wait_for 30 cluster_healthy
+wait_for 30 mons_in_quorum 3
 wait_for 20 same_as_before
 
 # kill -9 all three: nothing acknowledged is lost.
@@ -54,7 +54,7 @@ for n in 0 1 2; do
 	mon_kill $n
 done
 cluster_sh start
-wait_for 30 cluster_healthy
+wait_for 30 mons_in_quorum 3
 wait_for 20 same_as_before
 
 # Every mon alone has it all, once it has learnt from the new leader

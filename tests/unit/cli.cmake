@@ -16,3 +16,11 @@ basalt_add_unit_test(test_cli_data
 	${CMAKE_SOURCE_DIR}/client/cli/output.c)
 target_include_directories(test_cli_data PRIVATE
 	${CMAKE_SOURCE_DIR}/client/cli)
+
+# 'basalt status' and 'pg ls': health checks merged worst first, PG state
+# filters.
+basalt_add_unit_test(test_cli_status
+	${CMAKE_SOURCE_DIR}/tests/unit/test_cli_status.c
+	${CMAKE_SOURCE_DIR}/client/cli/health.c)
+target_include_directories(test_cli_status PRIVATE
+	${CMAKE_SOURCE_DIR}/client/cli)
