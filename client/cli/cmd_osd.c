@@ -355,7 +355,7 @@ static int osd_list_objects(struct cli *cli, const struct cli_args *a,
 	static const char *const heads[] = {
 		"PG", "OBJECT", ">VOLUME", ">OBJNUM", ">VERSION", ">SIZE",
 	};
-	const struct bs_osdmap_osd *osd;
+	const struct bs_osdmap_osd *osd = NULL;
 	struct cli_osd_call *calls = NULL;
 	const Bs__PgListReply *r;
 	const Bs__PgObject *po;
@@ -365,7 +365,7 @@ static int osd_list_objects(struct cli *cli, const struct cli_args *a,
 	char pgid[32], name[64], vol[24], num[24], ver[24], size[24];
 	uint64_t count = 0;
 	size_t n = 0, i, k;
-	struct json j;
+	struct json j = { 0 };
 	int ret;
 
 	ret = cli_osdmap(cli, &map, err);

@@ -253,7 +253,7 @@ static int pg_scrub_run(struct cli *cli, const struct cli_args *a,
 	uint64_t timeout = cli->timeout_ms ? cli->timeout_ms :
 			   PG_SCRUB_TIMEOUT_MS;
 	char id[32];
-	int32_t primary;
+	int32_t primary = -1;
 	uint32_t pid, pg;
 	int ret;
 

@@ -60,7 +60,7 @@ int cli_data_open(struct cli *cli, const char *spec,
 		  struct basalt_cluster **cluster, struct basalt_volume **vol,
 		  struct bs_error *err)
 {
-	const char *path, *slash, *pname, *vname;
+	const char *path = NULL, *slash, *pname, *vname;
 	Bs__VolumeList *list = NULL;
 	char tmp[4096], name[300];
 	int ret;

@@ -21,6 +21,11 @@
  *          "pg PG" (hex), then for each member of the object's acting
  *          set, primary first: "osd.N OFFSET", the byte offset of the
  *          block in its data file (or "osd.N hole")
+ *   misdirect --pool P --volume V [--object-size S]
+ *          sends bad requests for object 0 straight to OSDs: a write to
+ *          a member that is not the primary, a write naming the wrong
+ *          PG, a zero-length read, a read past the largest object; prints
+ *          each refusal and exits 1 if any was accepted
  *
  * Mons come from -c FILE / $BASALT_CONF.  Ops that get ESTALE, EAGAIN or
  * a broken connection are retried with a fresh map, within --timeout.
@@ -618,6 +623,81 @@ static void cmd_locate(struct tool *t)
 	}
 }
 
+/* One raw OsdOp for object 0 to @o, with optional data; returns the res. */
+static int raw_op(struct tool *t, const struct bs_osdmap_osd *o,
+		  uint32_t pg, Bs__OsdOpKind kind, uint64_t off, uint64_t len,
+		  const void *data, struct any_call *c)
+{
+	Bs__OsdOp op = BS__OSD_OP__INIT;
+	Bs__ObjectId oid = BS__OBJECT_ID__INIT;
+	struct iovec iov = { (void *)data, data ? len : 0 };
+
+	oid.pool = t->pool->id;
+	oid.volume = t->volume;
+	oid.pg = pg;
+	op.map_epoch = t->map->epoch;
+	op.oid = &oid;
+	op.op = kind;
+	op.offset = off;
+	op.length = len;
+	memset(c, 0, sizeof(*c));
+	c->busy = true;
+	if (bs_conn_call(conn_to(t, o->id, o->addr), BS_MSG_OSD_OP, &op.base,
+			 &iov, data ? 1 : 0, 10000, any_cb, c))
+		die("cannot send to osd.%d", o->id);
+	run_until(t, any_idle, c);
+	if (!c->res)
+		bs_msg_free(c->reply);
+	return c->res;
+}
+
+static void cmd_misdirect(struct tool *t)
+{
+	static uint8_t block[4096];
+	int32_t acting[BS_PLACE_MAX_SIZE];
+	const struct bs_osdmap_osd *primary, *other = NULL;
+	uint32_t pg = bs_osdmap_object_pg(t->pool, t->volume, 0);
+	struct any_call c;
+	int n, bad = 0;
+
+	n = bs_osdmap_pg_acting(t->map, t->pool, pg, acting);
+	primary = bs_osdmap_osd(t->map, bs_osdmap_pg_primary(t->map, t->pool,
+							     pg));
+	for (int i = 0; i < n; i++)
+		if (acting[i] != primary->id)
+			other = bs_osdmap_osd(t->map, acting[i]);
+	if (!primary || !other)
+		die("pg %x needs a primary and another member", pg);
+	memset(block, 0xee, sizeof(block));
+
+#define EXPECT_REFUSED(what, expr)					\
+	do {								\
+		int r_ = (expr);					\
+		printf("%s: %s\n", what, r_ ? c.err : "ACCEPTED");	\
+		bad |= !r_;						\
+	} while (0)
+
+	EXPECT_REFUSED("write to non-primary",
+		       raw_op(t, other, pg, BS__OSD_OP_KIND__OSD_OP_WRITE, 0,
+			      sizeof(block), block, &c));
+	EXPECT_REFUSED("write with wrong pg",
+		       raw_op(t, primary, (pg + 1) % t->pool->place.pg_num,
+			      BS__OSD_OP_KIND__OSD_OP_WRITE, 0, sizeof(block),
+			      block, &c));
+	EXPECT_REFUSED("zero-length read",
+		       raw_op(t, primary, pg, BS__OSD_OP_KIND__OSD_OP_READ, 0,
+			      0, NULL, &c));
+	EXPECT_REFUSED("read past the largest object",
+		       raw_op(t, primary, pg, BS__OSD_OP_KIND__OSD_OP_READ,
+			      64ull << 20, 4096, NULL, &c));
+	EXPECT_REFUSED("write with data shorter than its length",
+		       raw_op(t, primary, pg, BS__OSD_OP_KIND__OSD_OP_WRITE, 0,
+			      2 * sizeof(block), NULL, &c));
+#undef EXPECT_REFUSED
+	if (bad)
+		exit(1);
+}
+
 static uint8_t *read_file(const char *path, uint64_t *size)
 {
 	struct stat st;
@@ -715,8 +795,9 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "write") && strcmp(cmd, "read") &&
 	    strcmp(cmd, "verify") && strcmp(cmd, "pg-states") &&
-	    strcmp(cmd, "scrub") && strcmp(cmd, "locate"))
-		die("usage: basalt-osd-tool write|read|verify|list|statfs|pg-states|scrub|locate ... (see the source)");
+	    strcmp(cmd, "scrub") && strcmp(cmd, "locate") &&
+	    strcmp(cmd, "misdirect"))
+		die("usage: basalt-osd-tool write|read|verify|list|statfs|pg-states|scrub|locate|misdirect ... (see the source)");
 	if (!t.pool_name)
 		die("%s needs --pool NAME", cmd);
 	connect_mons(&t);
@@ -727,6 +808,8 @@ int main(int argc, char **argv)
 		cmd_scrub(&t);
 	} else if (!strcmp(cmd, "locate")) {
 		cmd_locate(&t);
+	} else if (!strcmp(cmd, "misdirect")) {
+		cmd_misdirect(&t);
 	} else if (!strcmp(cmd, "write")) {
 		if (!t.file)
 			die("write needs a FILE");
