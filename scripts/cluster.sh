@@ -32,7 +32,7 @@ start   writes DIR/basalt.conf (first time only: a DIR that already holds a
         (port 0, any free port, from osd.100 on; the bound address is
         written to DIR/osd.N.addr); P defaults to a value derived from
         DIR.  osd.N keeps its data in DIR/osd.N.data (a file of
-        --osd-size, default 1G, sparse) and DIR/osd.N.meta.  Each OSD is
+        --osd-size, default 1G, allocated in full) and DIR/osd.N.meta.  Each OSD is
         its own host (host-N) unless --hosts H spreads them over H hosts
         (osd.N on host-(N mod H)).  --set KEY=VALUE adds a [global] key.
         Default: 3 mons, 0 osds.
