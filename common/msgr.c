@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "bs/list.h"
 #include "bs/log.h"
 #include "bs/msg_types.h"
 #include "bs/msgr.h"
@@ -35,36 +36,6 @@
 #define DRAIN_MAX_MS	2000		/* bs_msgr_free() waits this long */
 #define NO_HEAP		UINT32_MAX
 
-/* A tiny intrusive doubly linked list. */
-struct list {
-	struct list *next, *prev;
-};
-
-static inline void list_init(struct list *l)
-{
-	l->next = l->prev = l;
-}
-
-static inline bool list_empty(const struct list *l)
-{
-	return l->next == l;
-}
-
-static inline void list_add_tail(struct list *head, struct list *n)
-{
-	n->prev = head->prev;
-	n->next = head;
-	head->prev->next = n;
-	head->prev = n;
-}
-
-static inline void list_del(struct list *n)
-{
-	n->prev->next = n->next;
-	n->next->prev = n->prev;
-	n->next = n->prev = n;
-}
-
 /*
  * An outgoing frame: header and packed body at @buf, then the data
  * segment in @data (borrowed from the caller, or copied behind @buf).
@@ -73,7 +44,7 @@ static inline void list_del(struct list *n)
  * frame stays queued until fully sent or the socket is gone.
  */
 struct out_frame {
-	struct list link;		/* conn->sendq */
+	struct bs_list link;		/* conn->sendq */
 	struct call *call;		/* the call waiting on it, or NULL */
 	size_t hlen;			/* header + body bytes at buf */
 	size_t total;			/* hlen + data bytes */
@@ -124,7 +95,7 @@ enum conn_state {
 
 struct bs_conn {
 	struct bs_msgr *msgr;
-	struct list link;		/* msgr->conns */
+	struct bs_list link;		/* msgr->conns */
 	int refs;			/* users, + 1 while incoming and live */
 	enum conn_state state;
 	bool outgoing;
@@ -146,7 +117,7 @@ struct bs_conn {
 	bool recv_direct;
 	struct bs_frame_parser parser;
 
-	struct list sendq;		/* struct out_frame */
+	struct bs_list sendq;		/* struct out_frame */
 	struct msghdr mh;
 	struct iovec iov[IOV_BATCH];
 
@@ -165,7 +136,7 @@ struct bs_msgr {
 	int listen_fd;
 	char listen_addr[64];
 	struct bs_op accept_op, accept_retry_op;
-	struct list conns;
+	struct bs_list conns;
 	struct bs_ratelimit rl;		/* peer-caused warnings */
 
 	/* call timeouts: a min-heap on deadline, one timer for the top */
@@ -328,7 +299,7 @@ static int frame_new(struct bs_msgr *m, uint16_t type, uint16_t flags,
 	}
 	memset(f, 0, sizeof(*f));
 	f->small = sz <= SMALL_FRAME;
-	list_init(&f->link);
+	bs_list_init(&f->link);
 	f->data = (struct iovec *)(f + 1);
 	f->buf = (uint8_t *)(f->data + niov);
 	n = bs_frame_encode(f->buf, type, flags, req_id, body, data, ndata);
@@ -559,7 +530,7 @@ static void call_finish(struct call *c, int res, struct bs_msg *reply)
 	if (f) {
 		f->call = NULL;
 		if (!frame_started(f)) {
-			list_del(&f->link);
+			bs_list_del(&f->link);
 			frame_free(m, f);
 		}
 	}
@@ -609,7 +580,7 @@ static void timer_done(struct bs_op *op, int res)
 
 static void conn_flush(struct bs_conn *c)
 {
-	struct list *l;
+	struct bs_list *l;
 	unsigned n = 0;
 
 	if (c->state != CONN_UP || bs_op_busy(&c->send_op))
@@ -662,7 +633,7 @@ static void flush_task_fn(struct bs_task *t)
 /* Queue @f and flush at the end of this turn, batching what follows. */
 static void conn_queue(struct bs_conn *c, struct out_frame *f)
 {
-	list_add_tail(&c->sendq, &f->link);
+	bs_list_add_tail(&c->sendq, &f->link);
 	if (c->state == CONN_UP && !c->flush_task.queued)
 		bs_loop_defer(c->msgr->loop, &c->flush_task);
 }
@@ -673,7 +644,7 @@ static void send_done(struct bs_op *op, int res)
 	struct bs_msgr *m = c->msgr;
 	size_t left = res > 0 ? (size_t)res : 0;
 	struct call *early = NULL, *call;
-	struct list *l, *next;
+	struct bs_list *l, *next;
 
 	for (l = c->sendq.next; l != &c->sendq; l = next) {
 		struct out_frame *f = container_of(l, struct out_frame, link);
@@ -690,7 +661,7 @@ static void send_done(struct bs_op *op, int res)
 				call->hnext = early;
 				early = call;
 			}
-			list_del(&f->link);
+			bs_list_del(&f->link);
 			frame_free(m, f);
 		} else {
 			f->sent += left;
@@ -832,14 +803,14 @@ static void conn_free_task(struct bs_task *t)
 	struct bs_conn *c = container_of(t, struct bs_conn, free_task);
 	struct bs_msgr *m = c->msgr;
 
-	while (!list_empty(&c->sendq)) {
+	while (!bs_list_empty(&c->sendq)) {
 		struct out_frame *f = container_of(c->sendq.next,
 						   struct out_frame, link);
 
-		list_del(&f->link);
+		bs_list_del(&f->link);
 		frame_free(m, f);
 	}
-	list_del(&c->link);
+	bs_list_del(&c->link);
 	bs_frame_parser_release(&c->parser);
 	free(c->rbuf);
 	free(c->calls);
@@ -888,8 +859,8 @@ static struct bs_conn *conn_new(struct bs_msgr *m, int fd, bool outgoing)
 	c->flush_task.fn = flush_task_fn;
 	c->free_task.fn = conn_free_task;
 	bs_frame_parser_init(&c->parser);
-	list_init(&c->sendq);
-	list_add_tail(&m->conns, &c->link);
+	bs_list_init(&c->sendq);
+	bs_list_add_tail(&m->conns, &c->link);
 	m->refs++;
 	return c;
 }
@@ -923,7 +894,7 @@ static void conn_up(struct bs_conn *c)
 	c->was_up = true;
 	c->backoff_ms = BACKOFF_MIN_MS;
 	conn_recv(c);
-	if (!list_empty(&c->sendq) && !c->flush_task.queued)
+	if (!bs_list_empty(&c->sendq) && !c->flush_task.queued)
 		bs_loop_defer(m->loop, &c->flush_task);
 	if (m->ops && m->ops->on_connect)
 		m->ops->on_connect(m->opaque, c);
@@ -987,7 +958,7 @@ static void conn_down(struct bs_conn *c)
 	bool final = c->closing || !c->outgoing || m->freeing;
 	bool was_up = c->was_up;
 	struct call *failed = NULL, *call;
-	struct list *l, *next;
+	struct bs_list *l, *next;
 	int fres = c->closing ? -ECANCELED : -ECONNRESET;
 
 	if (c->fd >= 0) {
@@ -1002,7 +973,7 @@ static void conn_down(struct bs_conn *c)
 		/* requests not yet begun wait for the next connection */
 		if (!final && f->call && !frame_started(f))
 			continue;
-		list_del(&f->link);
+		bs_list_del(&f->link);
 		frame_free(m, f);
 	}
 	for (unsigned b = 0; b < c->nbuckets; b++) {
@@ -1229,7 +1200,7 @@ int bs_msgr_new(struct bs_msgr **out, struct bs_loop *loop,
 	m->accept_retry_op.fn = accept_retry_done;
 	m->timer_op.fn = timer_done;
 	m->rl = (struct bs_ratelimit)BS_RATELIMIT_INIT;
-	list_init(&m->conns);
+	bs_list_init(&m->conns);
 	*out = m;
 	return 0;
 }
@@ -1262,7 +1233,7 @@ static void msgr_maybe_free(struct bs_msgr *m)
 /* Nothing of ours is pending in the loop any more. */
 static bool msgr_quiet(const struct bs_msgr *m)
 {
-	const struct list *l;
+	const struct bs_list *l;
 
 	if (bs_op_busy(&m->accept_op) || bs_op_busy(&m->accept_retry_op) ||
 	    bs_op_busy(&m->timer_op))
@@ -1282,7 +1253,7 @@ void bs_msgr_free(struct bs_msgr **pm)
 {
 	struct bs_msgr *m = *pm;
 	struct bs_loop *loop;
-	struct list *l, *next;
+	struct bs_list *l, *next;
 	bool freed = false;
 	uint64_t end;
 

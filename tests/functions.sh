@@ -599,3 +599,223 @@ pgs_in_state()
 {
 	basalt pg ls --state "$1" --format json | jq length
 }
+
+# osd_is_down N / osd_is_out N: osd.N is down / out in the map (for
+# wait_for).
+osd_is_down()
+{
+	basalt osd ls --format json |
+		jq -e --argjson id "$1" '.[] | select(.id == $id) | .up == false' \
+			>/dev/null
+}
+
+osd_is_out()
+{
+	basalt osd ls --format json |
+		jq -e --argjson id "$1" '.[] | select(.id == $id) | .in == false' \
+			>/dev/null
+}
+
+# --- straight to the OSDs: basalt-osd-tool ----------------------------------
+
+# Seconds each basalt-osd-tool call may take (a test may raise it).
+osd_tool_timeout=30
+
+# osd_tool CMD [ARGS...]: basalt-osd-tool CMD on this test's cluster.
+osd_tool()
+{
+	local cmd=$1
+	shift
+	"$BASALT_BIN/basalt-osd-tool" "$cmd" -c "$BASALT_CONF" \
+		--timeout "$osd_tool_timeout" "$@"
+}
+
+# pgs_clean POOL: every PG of POOL is active+clean at its primary (asked
+# of the primaries, not the mons); the states are left in $T/pgs.
+pgs_clean()
+{
+	osd_tool pg-states --pool "$1" --expect-clean >"$T/pgs" 2>&1
+}
+
+# osd_objects N: how many objects osd.N holds (its statfs).
+osd_objects()
+{
+	osd_tool statfs --osd "$(osd_addr "$1")" | awk '{ print $7 }'
+}
+
+# osds_same_objects N...: every OSD named holds the same number of objects
+# (as size 3 on three OSDs must); prints that number.
+osds_same_objects()
+{
+	local n counts
+
+	counts=$(for n in "$@"; do osd_objects "$n" || exit 1; done) ||
+		return 1
+	echo "objects on osd $*: ${counts//$'\n'/ }" >&2
+	[ "$(sort -u <<<"$counts" | wc -l)" -eq 1 ] || return 1
+	head -n 1 <<<"$counts"
+}
+
+# osd_tool_fill POOL VOL SIZE: write SIZE (e.g. 16M) random bytes to
+# volume number VOL of POOL in 1 MiB objects, straight to the OSDs (the
+# mons' volume directory is not involved); the data is kept in
+# $T/fill.POOL.VOL for osd_tool_check.
+osd_tool_fill()
+{
+	local f=$T/fill.$1.$2
+
+	head -c "$3" /dev/urandom >"$f" || return 1
+	osd_tool write --pool "$1" --volume "$2" --object-size 1M "$f"
+}
+
+# osd_tool_check POOL VOL [COPIES]: what osd_tool_fill wrote reads back
+# byte for byte; with COPIES, every object also has COPIES copies at one
+# version.
+osd_tool_check()
+{
+	local f=$T/fill.$1.$2 size
+
+	size=$(stat -c %s "$f") || return 1
+	if [ $# -ge 3 ]; then
+		osd_tool verify --pool "$1" --volume "$2" --object-size 1M \
+			--size "$size" --copies "$3" || return 1
+	fi
+	osd_tool read --pool "$1" --volume "$2" --object-size 1M \
+		--size "$size" "$f.back" || return 1
+	cmp "$f" "$f.back"
+}
+
+# flip_bytes FILE OFFSET: invert the 64 bytes of FILE at OFFSET.
+flip_bytes()
+{
+	python3 - "$1" "$2" <<'PYEOF'
+import sys
+path, off = sys.argv[1], int(sys.argv[2])
+with open(path, "r+b") as f:
+    f.seek(off)
+    b = f.read(64)
+    if len(b) != 64:
+        sys.exit("flip_bytes: short read at %d" % off)
+    f.seek(off)
+    f.write(bytes(x ^ 0xff for x in b))
+PYEOF
+}
+
+# corrupt_copy POOL VOL OBJNO K: flip 64 bytes of the K-th copy (1: the
+# primary's) of object OBJNO of volume number VOL (1 MiB objects) on its
+# OSD's disk, found through the store's metadata (basalt-osd-tool locate;
+# needs python3).  Sets corrupt_pg (the PG number in the pool) and
+# corrupt_osd (osd.N).
+corrupt_copy()
+{
+	local loc=$T/locate.$1.$2.$3 who off
+
+	osd_tool locate --pool "$1" --volume "$2" --object-size 1M \
+		--offset $(($3 << 20)) >"$loc" || return 1
+	cat "$loc" >&2
+	corrupt_pg=$(awk '$1 == "pg" { print $2 }' "$loc")
+	read -r who off < <(grep '^osd\.' "$loc" | sed -n "$4p") || true
+	if [ -z "$corrupt_pg" ] || [ -z "$who" ] || [ "$off" = hole ]; then
+		echo "$0: corrupt_copy: no copy $4 of object $3 to corrupt" >&2
+		return 1
+	fi
+	flip_bytes "$CLUSTER_DIR/$who.data" "$off" || return 1
+	# shellcheck disable=SC2034 # for the test
+	corrupt_osd=$who
+}
+
+# --- the crash writer ---------------------------------------------------------
+# basalt_crash_writer keeps writes in flight through libbasalt and logs
+# (with fsync) each one the library acknowledged to $writer_log ("A ..."
+# lines); verify reads every acknowledged write back.  One writer at a
+# time; cleanup kills it and fails the test on its sanitizer reports.
+
+writer_log=$T/acked.log
+writer_pid=
+_writer_hooks=
+
+# writer_start POOL/NAME [write options, e.g. --depth 16]: start a writer
+# on the volume (default --depth 8), a direct child so that $writer_pid
+# is its own pid.  Its output goes to $T/writer.out.
+writer_start()
+{
+	local spec=$1
+	shift
+
+	if [ -z "$_writer_hooks" ]; then
+		# last registered, first run: kill, then look for reports
+		cleanup_fn _writer_check_reports
+		cleanup_fn writer_kill
+		_writer_hooks=1
+	fi
+	[ $# -gt 0 ] || set -- --depth 8
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$T/writer-asan" \
+	UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$T/writer-ubsan" \
+		"$BASALT_BIN/basalt_crash_writer" write -c "$BASALT_CONF" \
+		--log "$writer_log" "$@" "$spec" >>"$T/writer.out" 2>&1 &
+	writer_pid=$!
+}
+
+# writer_running: the writer still runs (it exits on a failed write).
+writer_running()
+{
+	[ -n "$writer_pid" ] && kill -0 "$writer_pid"
+}
+
+# writer_finish: SIGTERM the writer, which drains its writes; fails
+# unless it exits 0 (no write failed).
+writer_finish()
+{
+	local pid=$writer_pid
+
+	[ -n "$pid" ] || return 1
+	writer_pid=
+	kill -TERM "$pid" || return 1
+	wait "$pid"
+}
+
+# writer_kill: kill -9 the writer (if any) mid-load.
+writer_kill()
+{
+	[ -n "$writer_pid" ] || return 0
+	kill -KILL "$writer_pid" 2>/dev/null || true
+	wait "$writer_pid" 2>/dev/null || true
+	writer_pid=
+}
+
+# writer_verify POOL/NAME: every write in $writer_log reads back.
+writer_verify()
+{
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$T/writer-asan" \
+	UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$T/writer-ubsan" \
+		timeout -k 10 120 "$BASALT_BIN/basalt_crash_writer" verify \
+		-c "$BASALT_CONF" --log "$writer_log" "$1"
+}
+
+# writer_acks: how many writes were acknowledged so far.
+writer_acks()
+{
+	local n
+
+	n=$(grep -c '^A ' "$writer_log" 2>/dev/null)
+	echo "${n:-0}"
+}
+
+# writer_acks_past N: more than N writes acknowledged so far.
+writer_acks_past()
+{
+	[ "$(writer_acks)" -gt "$1" ]
+}
+
+# writer_progress N [SECS]: wait (at most SECS, default 60) until N more
+# writes than now are acknowledged.
+writer_progress()
+{
+	wait_for "${2:-60}" writer_acks_past $(($(writer_acks) + $1))
+}
+
+_writer_check_reports()
+{
+	cat "$T/writer.out" >&2 2>/dev/null || true
+	! _sanitizer_reports "$T"/writer-asan.* "$T"/writer-ubsan.*
+}

@@ -19,6 +19,7 @@
 
 #include "basalt.h"
 #include "bs/error.h"
+#include "bs/list.h"
 #include "bs/loop.h"
 #include "bs/monc.h"
 #include "bs/msgr.h"
@@ -37,48 +38,6 @@
 #define RETRY_MAX_MS		1000	/* longest back-off */
 #define NOPRIMARY_WAIT_MS	1000	/* recheck a PG without a primary */
 #define REQ_POOL_MAX		4096	/* requests kept for reuse */
-
-/* A tiny intrusive doubly linked list. */
-struct blist {
-	struct blist *next, *prev;
-};
-
-static inline void blist_init(struct blist *l)
-{
-	l->next = l->prev = l;
-}
-
-static inline bool blist_empty(const struct blist *l)
-{
-	return l->next == l;
-}
-
-static inline void blist_add_tail(struct blist *head, struct blist *n)
-{
-	n->prev = head->prev;
-	n->next = head;
-	head->prev->next = n;
-	head->prev = n;
-}
-
-static inline void blist_del(struct blist *n)
-{
-	n->prev->next = n->next;
-	n->next->prev = n->prev;
-	n->next = n->prev = n;
-}
-
-/* Move every entry of @from to the tail of @to. */
-static inline void blist_splice(struct blist *from, struct blist *to)
-{
-	if (blist_empty(from))
-		return;
-	from->next->prev = to->prev;
-	to->prev->next = from->next;
-	from->prev->next = to;
-	to->prev = from->prev;
-	blist_init(from);
-}
 
 /*
  * A caller waiting for the I/O thread (synchronous calls).  Lives on the
@@ -103,8 +62,8 @@ struct osd_session {
 	int32_t osd;
 	char *addr;
 	struct bs_conn *conn;
-	struct blist inflight;		/* pieces sent on conn */
-	struct blist link;		/* cluster->closing_sessions */
+	struct bs_list inflight;	/* pieces sent on conn */
+	struct bs_list link;		/* cluster->closing_sessions */
 };
 
 enum request_kind {
@@ -143,7 +102,7 @@ struct request {
 	int res;			/* first error, 0 */
 	struct bs_error err;
 	uint64_t seq;			/* writes: start order; flush: barrier */
-	struct blist link;		/* vol->writes or vol->flushes */
+	struct bs_list link;		/* vol->writes or vol->flushes */
 	bool linked;
 	basalt_completion_fn *cb;	/* async, or internal (resize) */
 	void *opaque;
@@ -162,7 +121,7 @@ enum piece_where {
 struct piece {
 	struct request *req;
 	struct piece *next_free;
-	struct blist link;
+	struct bs_list link;
 	enum piece_where where;
 	struct osd_session *session;
 	int op;				/* Bs__OsdOpKind */
@@ -208,12 +167,12 @@ struct basalt_cluster {
 	struct bs_osdmap *map;
 	struct osd_session **sessions;	/* by OSD id */
 	uint32_t n_sessions;
-	struct blist closing_sessions;	/* closed on the next turn */
+	struct bs_list closing_sessions;	/* closed on the next turn */
 	struct bs_task reap_task;
-	struct blist waiting;		/* pieces to resend */
+	struct bs_list waiting;		/* pieces to resend */
 	struct bs_task sweep_task;
 	struct bs_op tick_op;
-	struct blist volumes;		/* open volumes */
+	struct bs_list volumes;		/* open volumes */
 	struct piece *free_pieces;
 	struct bs_task shutdown_task;
 	bool shutting_down;		/* disconnect: closing volumes */
@@ -238,9 +197,9 @@ struct basalt_volume {
 	atomic_uint n_reqs;		/* submitted, not yet completed */
 
 	/* I/O thread */
-	struct blist link;		/* cluster->volumes */
-	struct blist writes;		/* writing requests in start order */
-	struct blist flushes;		/* flushes waiting for older writes */
+	struct bs_list link;		/* cluster->volumes */
+	struct bs_list writes;		/* writing requests in start order */
+	struct bs_list flushes;		/* flushes waiting for older writes */
 	uint64_t next_seq;
 	bool close_started;
 	bool cancelled;			/* close grace over: fail what waits */

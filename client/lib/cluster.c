@@ -196,7 +196,7 @@ static void tick_cb(struct bs_op *op, int res)
 {
 	struct basalt_cluster *c = container_of(op, struct basalt_cluster,
 						tick_op);
-	struct blist *l, *next;
+	struct bs_list *l, *next;
 	bool closing = false;
 	uint64_t now;
 
@@ -216,7 +216,7 @@ static void tick_cb(struct bs_op *op, int res)
 		else
 			closing = true;
 	}
-	if (!blist_empty(&c->waiting) || closing)
+	if (!bs_list_empty(&c->waiting) || closing)
 		cluster_arm_tick(c);
 }
 
@@ -242,7 +242,7 @@ static void shutdown_task_fn(struct bs_task *t)
 {
 	struct basalt_cluster *c = container_of(t, struct basalt_cluster,
 						shutdown_task);
-	struct blist *l, *next;
+	struct bs_list *l, *next;
 
 	c->shutting_down = true;
 	for (l = c->volumes.next; l != &c->volumes; l = next) {
@@ -253,7 +253,7 @@ static void shutdown_task_fn(struct bs_task *t)
 		if (!vol->close_started)
 			volume_close_begin(vol, NULL);	/* may free vol */
 	}
-	if (blist_empty(&c->volumes))
+	if (bs_list_empty(&c->volumes))
 		cluster_stop(c);
 }
 
@@ -370,9 +370,9 @@ static int cluster_setup(struct basalt_cluster *c, const char *conf_path,
 	pthread_cond_init(&c->cond, &attr);
 	pthread_condattr_destroy(&attr);
 	pthread_mutex_init(&c->pool_lock, NULL);
-	blist_init(&c->closing_sessions);
-	blist_init(&c->waiting);
-	blist_init(&c->volumes);
+	bs_list_init(&c->closing_sessions);
+	bs_list_init(&c->waiting);
+	bs_list_init(&c->volumes);
 	c->shutdown_task.fn = shutdown_task_fn;
 	c->tick_op.fn = tick_cb;
 	c->max_piece = osd_op_max_data();

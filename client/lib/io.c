@@ -78,7 +78,7 @@ void request_setup(struct request *req, struct basalt_volume *vol,
 	req->err.code = 0;
 	req->err.msg[0] = '\0';
 	req->seq = 0;
-	blist_init(&req->link);
+	bs_list_init(&req->link);
 	req->linked = false;
 	req->cb = NULL;
 	req->opaque = NULL;
@@ -124,7 +124,7 @@ static void request_fail(struct request *req, int res, const char *fmt, ...)
 	va_end(ap);
 }
 
-static struct request *first_req(struct blist *l)
+static struct request *first_req(struct bs_list *l)
 {
 	return container_of(l->next, struct request, link);
 }
@@ -136,12 +136,12 @@ static void flushes_check(struct basalt_volume *vol)
 {
 	struct request *f;
 
-	while (!blist_empty(&vol->flushes)) {
+	while (!bs_list_empty(&vol->flushes)) {
 		f = first_req(&vol->flushes);
-		if (!blist_empty(&vol->writes) &&
+		if (!bs_list_empty(&vol->writes) &&
 		    first_req(&vol->writes)->seq < f->seq)
 			break;
-		blist_del(&f->link);
+		bs_list_del(&f->link);
 		f->linked = false;
 		request_complete(f);
 	}
@@ -168,7 +168,7 @@ static void request_complete(struct request *req)
 		err = req->err;
 	writing = req->linked && is_writing(req->kind);
 	if (req->linked) {
-		blist_del(&req->link);
+		bs_list_del(&req->link);
 		req->linked = false;
 	}
 	request_free(c, req);
@@ -282,18 +282,18 @@ static void request_start_task(struct bs_task *t)
 	if (req->kind == REQ_FLUSH) {
 		/* wait for every writing request started before this one */
 		req->seq = vol->next_seq;
-		if (blist_empty(&vol->writes) ||
+		if (bs_list_empty(&vol->writes) ||
 		    first_req(&vol->writes)->seq >= req->seq) {
 			request_complete(req);
 			return;
 		}
-		blist_add_tail(&vol->flushes, &req->link);
+		bs_list_add_tail(&vol->flushes, &req->link);
 		req->linked = true;
 		return;
 	}
 	if (is_writing(req->kind)) {
 		req->seq = vol->next_seq++;
-		blist_add_tail(&vol->writes, &req->link);
+		bs_list_add_tail(&vol->writes, &req->link);
 		req->linked = true;
 	}
 	request_issue(req);

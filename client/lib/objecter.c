@@ -40,7 +40,7 @@ struct piece *piece_get(struct basalt_cluster *c)
 	else if (!(p = malloc(sizeof(*p))))
 		return NULL;
 	memset(p, 0, sizeof(*p));
-	blist_init(&p->link);
+	bs_list_init(&p->link);
 	p->osd = -1;
 	return p;
 }
@@ -72,7 +72,7 @@ static void piece_wait(struct basalt_cluster *c, struct piece *p,
 	p->where = PIECE_WAITING;
 	p->need_epoch = need_epoch;
 	p->retry_at = bs_now_ms() + delay_ms;
-	blist_add_tail(&c->waiting, &p->link);
+	bs_list_add_tail(&c->waiting, &p->link);
 	if (p->fail_res || !delay_ms ||
 	    (need_epoch && c->map && c->map->epoch >= need_epoch))
 		bs_loop_defer(c->loop, &c->sweep_task);
@@ -95,25 +95,25 @@ static void session_close(struct basalt_cluster *c, struct osd_session *s)
 	if (s->osd >= 0 && (uint32_t)s->osd < c->n_sessions &&
 	    c->sessions[s->osd] == s)
 		c->sessions[s->osd] = NULL;
-	blist_add_tail(&c->closing_sessions, &s->link);
+	bs_list_add_tail(&c->closing_sessions, &s->link);
 	bs_loop_defer(c->loop, &c->reap_task);
 }
 
 /* Close @s now: its calls complete (-ECANCELED) from in here. */
 static void session_destroy(struct basalt_cluster *c, struct osd_session *s)
 {
-	struct blist *l;
+	struct bs_list *l;
 
 	bs_conn_close(s->conn);
 	bs_conn_put(s->conn);
 	s->conn = NULL;
 	/* every call completed above; anything left goes round again */
-	while (!blist_empty(&s->inflight)) {
+	while (!bs_list_empty(&s->inflight)) {
 		struct piece *p;
 
 		l = s->inflight.next;
 		p = container_of(l, struct piece, link);
-		blist_del(l);
+		bs_list_del(l);
 		p->session = NULL;
 		piece_wait(c, p, 0, 0);
 	}
@@ -126,11 +126,11 @@ static void reap_task_fn(struct bs_task *t)
 	struct basalt_cluster *c = container_of(t, struct basalt_cluster,
 						reap_task);
 
-	while (!blist_empty(&c->closing_sessions)) {
+	while (!bs_list_empty(&c->closing_sessions)) {
 		struct osd_session *s = container_of(c->closing_sessions.next,
 						     struct osd_session, link);
 
-		blist_del(&s->link);
+		bs_list_del(&s->link);
 		session_destroy(c, s);
 	}
 }
@@ -166,8 +166,8 @@ static int session_get(struct basalt_cluster *c, int32_t osd,
 		if (!s)
 			return -ENOMEM;
 		s->osd = osd;
-		blist_init(&s->inflight);
-		blist_init(&s->link);
+		bs_list_init(&s->inflight);
+		bs_list_init(&s->link);
 		s->addr = strdup(addr);
 		if (!s->addr) {
 			free(s);
@@ -322,7 +322,7 @@ static void piece_reply(void *opaque, int res, struct bs_msg *reply)
 	struct bs_error err = { 0 };
 	int ret;
 
-	blist_del(&p->link);
+	bs_list_del(&p->link);
 	p->session = NULL;
 	p->where = PIECE_IDLE;
 
@@ -471,7 +471,7 @@ void objecter_send(struct basalt_cluster *c, struct piece *p)
 	p->osd = primary;
 	p->session = s;
 	p->where = PIECE_SENT;
-	blist_add_tail(&s->inflight, &p->link);
+	bs_list_add_tail(&s->inflight, &p->link);
 	ret = bs_conn_call(s->conn, BS_MSG_OSD_OP, &op.base,
 			   p->op == BS__OSD_OP_KIND__OSD_OP_WRITE ? &p->iov :
 								    NULL,
@@ -479,7 +479,7 @@ void objecter_send(struct basalt_cluster *c, struct piece *p)
 			   piece_reply, p);
 	if (ret == 0)
 		return;
-	blist_del(&p->link);
+	bs_list_del(&p->link);
 	p->session = NULL;
 	p->where = PIECE_IDLE;
 	if (ret == -ENOTCONN || ret == -ENOMEM) {
@@ -499,10 +499,10 @@ void objecter_sweep(struct basalt_cluster *c)
 {
 	uint64_t now = bs_now_ms(), epoch = c->map ? c->map->epoch : 0;
 	struct bs_error err = { 0 };
-	struct blist due, *l, *next;
+	struct bs_list due, *l, *next;
 	struct piece *p;
 
-	blist_init(&due);
+	bs_list_init(&due);
 	for (l = c->waiting.next; l != &c->waiting; l = next) {
 		p = container_of(l, struct piece, link);
 		next = l->next;
@@ -510,13 +510,13 @@ void objecter_sweep(struct basalt_cluster *c)
 		    p->fail_res ||
 		    (p->need_epoch && epoch >= p->need_epoch) ||
 		    now >= p->retry_at) {
-			blist_del(l);
-			blist_add_tail(&due, l);
+			bs_list_del(l);
+			bs_list_add_tail(&due, l);
 		}
 	}
-	while (!blist_empty(&due)) {
+	while (!bs_list_empty(&due)) {
 		p = container_of(due.next, struct piece, link);
-		blist_del(&p->link);
+		bs_list_del(&p->link);
 		p->where = PIECE_IDLE;
 		if (p->fail_res) {
 			int res = p->fail_res;
@@ -566,7 +566,7 @@ void objecter_map_changed(struct basalt_cluster *c)
 
 void objecter_cancel(struct basalt_cluster *c, struct basalt_volume *vol)
 {
-	struct blist *l, *next;
+	struct bs_list *l, *next;
 	struct osd_session *s;
 	uint32_t i;
 
@@ -603,11 +603,11 @@ void objecter_close_all(struct basalt_cluster *c)
 	for (i = 0; i < c->n_sessions; i++)
 		if (c->sessions[i])
 			session_close(c, c->sessions[i]);
-	while (!blist_empty(&c->closing_sessions)) {
+	while (!bs_list_empty(&c->closing_sessions)) {
 		struct osd_session *s = container_of(c->closing_sessions.next,
 						     struct osd_session, link);
 
-		blist_del(&s->link);
+		bs_list_del(&s->link);
 		session_destroy(c, s);
 	}
 }

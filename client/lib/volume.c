@@ -74,7 +74,7 @@ static void open_reply_cb(void *opaque, int res, struct bs_msg *reply,
 	vol->object_size = v->object_size;
 	atomic_store(&vol->size, v->size);
 	bs_msg_free(reply);
-	blist_add_tail(&c->volumes, &vol->link);
+	bs_list_add_tail(&c->volumes, &vol->link);
 	vol->magic = VOLUME_MAGIC;
 	vol->open_waiter = NULL;
 	waiter_wake(w, 0, NULL);
@@ -145,9 +145,9 @@ BASALT_EXPORT int basalt_open(struct basalt_cluster *c, const char *spec,
 	atomic_init(&vol->size, 0);
 	atomic_init(&vol->closing, false);
 	atomic_init(&vol->n_reqs, 0);
-	blist_init(&vol->link);
-	blist_init(&vol->writes);
-	blist_init(&vol->flushes);
+	bs_list_init(&vol->link);
+	bs_list_init(&vol->writes);
+	bs_list_init(&vol->flushes);
 	vol->open_task.fn = open_task_fn;
 
 	waiter_init(&w);
@@ -172,12 +172,12 @@ static void volume_finish(struct basalt_volume *vol)
 	struct basalt_cluster *c = vol->cluster;
 	struct waiter *w = vol->close_waiter;
 
-	blist_del(&vol->link);
+	bs_list_del(&vol->link);
 	vol->magic = 0;
 	free(vol);
 	if (w)
 		waiter_wake(w, 0, NULL);
-	if (c->shutting_down && blist_empty(&c->volumes))
+	if (c->shutting_down && bs_list_empty(&c->volumes))
 		cluster_stop(c);
 }
 

@@ -33,11 +33,11 @@ static void export_maybe_close(struct export *exp);
 
 static struct export *export_find(struct nbd_server *srv, const char *name)
 {
-	struct nbd_list *p;
+	struct bs_list *p;
 	struct export *exp;
 
 	for (p = srv->exports.next; p != &srv->exports; p = p->next) {
-		exp = nbd_list_entry(p, struct export, link);
+		exp = bs_list_entry(p, struct export, link);
 		if (!strcmp(exp->name, name))
 			return exp;
 	}
@@ -118,10 +118,10 @@ static void notify_waiters(struct export *exp, int res)
 {
 	struct export_waiter *w;
 
-	while (!nbd_list_empty(&exp->waiters)) {
-		w = nbd_list_entry(exp->waiters.next, struct export_waiter,
+	while (!bs_list_empty(&exp->waiters)) {
+		w = bs_list_entry(exp->waiters.next, struct export_waiter,
 				   link);
-		nbd_list_del(&w->link);
+		bs_list_del(&w->link);
 		w->exp = NULL;
 		if (res == 0)
 			exp->users++;
@@ -132,8 +132,8 @@ static void notify_waiters(struct export *exp, int res)
 static void export_free(struct export *exp)
 {
 	assert(exp->state == EXPORT_CLOSED && !exp->users &&
-	       nbd_list_empty(&exp->waiters) && nbd_list_empty(&exp->writes));
-	nbd_list_del(&exp->link);
+	       bs_list_empty(&exp->waiters) && bs_list_empty(&exp->writes));
+	bs_list_del(&exp->link);
 	free(exp->name);
 	free(exp);
 }
@@ -180,7 +180,7 @@ static void close_done(struct nbd_job *job)
 	else
 		bs_info("export '%s': volume closed", exp->name);
 	exp->state = EXPORT_CLOSED;
-	if (!nbd_list_empty(&exp->waiters))
+	if (!bs_list_empty(&exp->waiters))
 		export_start_open(exp);	/* someone came while closing */
 	else
 		export_free(exp);
@@ -201,9 +201,9 @@ static void export_start_open(struct export *exp)
 static void export_maybe_close(struct export *exp)
 {
 	if (exp->state != EXPORT_OPEN || exp->users ||
-	    !nbd_list_empty(&exp->waiters))
+	    !bs_list_empty(&exp->waiters))
 		return;
-	assert(nbd_list_empty(&exp->writes) && nbd_list_empty(&exp->flushes));
+	assert(bs_list_empty(&exp->writes) && bs_list_empty(&exp->flushes));
 	exp->state = EXPORT_CLOSING;
 	exp->job.work = close_work;
 	exp->job.done = close_done;
@@ -231,12 +231,12 @@ void export_get(struct nbd_server *srv, const char *name,
 		exp->srv = srv;
 		exp->name = bs_xstrdup(name);
 		exp->state = EXPORT_CLOSED;
-		nbd_list_init(&exp->waiters);
-		nbd_list_init(&exp->writes);
-		nbd_list_init(&exp->flushes);
-		nbd_list_add_tail(&srv->exports, &exp->link);
+		bs_list_init(&exp->waiters);
+		bs_list_init(&exp->writes);
+		bs_list_init(&exp->flushes);
+		bs_list_add_tail(&srv->exports, &exp->link);
 	}
-	nbd_list_add_tail(&exp->waiters, &w->link);
+	bs_list_add_tail(&exp->waiters, &w->link);
 	w->exp = exp;
 	switch (exp->state) {
 	case EXPORT_CLOSED:
@@ -256,7 +256,7 @@ void export_cancel_wait(struct export_waiter *w)
 {
 	struct export *exp = w->exp;
 
-	nbd_list_del(&w->link);
+	bs_list_del(&w->link);
 	w->exp = NULL;
 	if (exp)
 		export_maybe_close(exp);
@@ -276,15 +276,15 @@ void export_write_start(struct export *exp, struct req *req)
 	req->is_write = true;
 	req->in_export = true;
 	req->write_seq = ++exp->write_seq;
-	nbd_list_add_tail(&exp->writes, &req->link);
+	bs_list_add_tail(&exp->writes, &req->link);
 }
 
 /* The oldest write still in flight, or UINT64_MAX if none. */
 static uint64_t oldest_write(const struct export *exp)
 {
-	if (nbd_list_empty(&exp->writes))
+	if (bs_list_empty(&exp->writes))
 		return UINT64_MAX;
-	return nbd_list_entry(exp->writes.next, struct req, link)->write_seq;
+	return bs_list_entry(exp->writes.next, struct req, link)->write_seq;
 }
 
 static void start_flush(struct export *exp, struct req *req)
@@ -305,16 +305,16 @@ void export_write_done(struct export *exp, struct req *req)
 
 	if (!req->in_export)
 		return;
-	nbd_list_del(&req->link);
+	bs_list_del(&req->link);
 	req->in_export = false;
 	req->is_write = false;
 	oldest = oldest_write(exp);
 	/* flushes queue in seq order: release from the front */
-	while (!nbd_list_empty(&exp->flushes)) {
-		f = nbd_list_entry(exp->flushes.next, struct req, link);
+	while (!bs_list_empty(&exp->flushes)) {
+		f = bs_list_entry(exp->flushes.next, struct req, link);
 		if (f->flush_after >= oldest)
 			break;
-		nbd_list_del(&f->link);
+		bs_list_del(&f->link);
 		f->in_export = false;
 		start_flush(exp, f);
 	}
@@ -328,5 +328,5 @@ void export_flush(struct export *exp, struct req *req)
 		return;
 	}
 	req->in_export = true;
-	nbd_list_add_tail(&exp->flushes, &req->link);
+	bs_list_add_tail(&exp->flushes, &req->link);
 }

@@ -24,6 +24,7 @@
 #include "bs/compiler.h"
 #include "bs/conf.h"
 #include "bs/error.h"
+#include "bs/list.h"
 #include "bs/log.h"
 #include "bs/loop.h"
 #include "nbd_proto.h"
@@ -32,39 +33,6 @@ struct conn;
 struct export;
 struct nbd_server;
 struct req;
-
-/* ---- a small intrusive list --------------------------------------------- */
-
-struct nbd_list {
-	struct nbd_list *next, *prev;
-};
-
-static inline void nbd_list_init(struct nbd_list *h)
-{
-	h->next = h->prev = h;
-}
-
-static inline bool nbd_list_empty(const struct nbd_list *h)
-{
-	return h->next == h;
-}
-
-static inline void nbd_list_add_tail(struct nbd_list *h, struct nbd_list *n)
-{
-	n->prev = h->prev;
-	n->next = h;
-	h->prev->next = n;
-	h->prev = n;
-}
-
-static inline void nbd_list_del(struct nbd_list *n)
-{
-	n->prev->next = n->next;
-	n->next->prev = n->prev;
-	n->next = n->prev = n;
-}
-
-#define nbd_list_entry(p, type, member) container_of(p, type, member)
 
 /* ---- configuration (main.c) --------------------------------------------- */
 
@@ -137,7 +105,7 @@ enum export_state {
  */
 struct export {
 	struct nbd_server *srv;
-	struct nbd_list link;		/* srv->exports */
+	struct bs_list link;		/* srv->exports */
 	char *name;			/* "POOL/NAME" */
 	enum export_state state;
 	struct basalt_volume *vol;
@@ -145,13 +113,13 @@ struct export {
 	int open_error;			/* last open/close result (-errno) */
 	char open_msg[256];		/* basalt_get_error() of an open */
 	unsigned users;			/* connections attached */
-	struct nbd_list waiters;	/* struct export_waiter */
+	struct bs_list waiters;		/* struct export_waiter */
 	struct nbd_job job;		/* open/close */
 	struct bs_task deliver;		/* to waiters of an open export */
 	/* flush ordering: writes in flight in submission order */
 	uint64_t write_seq;		/* last sequence number given */
-	struct nbd_list writes;		/* struct req, by seq */
-	struct nbd_list flushes;	/* struct req, waiting for writes */
+	struct bs_list writes;		/* struct req, by seq */
+	struct bs_list flushes;		/* struct req, waiting for writes */
 };
 
 /* Somebody waiting for an export to open (a connection's option). */
@@ -159,7 +127,7 @@ struct export_waiter;
 typedef void export_ready_fn(struct export_waiter *w, struct export *exp,
 			     int res);
 struct export_waiter {
-	struct nbd_list link;
+	struct bs_list link;
 	export_ready_fn *fn;
 	struct export *exp;		/* private: what we wait for */
 };
@@ -229,7 +197,7 @@ struct out_msg {
 
 /* One transmission request, from its header to its last reply byte. */
 struct req {
-	struct nbd_list link;		/* export writes/flushes, free list */
+	struct bs_list link;		/* export writes/flushes, free list */
 	struct conn *conn;
 	struct nbd_request r;
 	uint8_t *buf;			/* READ/WRITE data, descriptors */
@@ -276,7 +244,7 @@ enum conn_input {
 
 struct conn {
 	struct nbd_server *srv;
-	struct nbd_list link;		/* srv->conns */
+	struct bs_list link;		/* srv->conns */
 	int fd;
 	unsigned refs;			/* the conn itself, each busy op,
 					 * each request, each pending job */
@@ -351,11 +319,11 @@ struct nbd_server {
 	char tcp_addr[80];		/* bound "HOST:PORT" */
 	uint16_t tcp_port;
 	bool unix_bound;		/* cfg->socket is ours to unlink */
-	struct nbd_list conns;
+	struct bs_list conns;
 	unsigned nconns;
 	uint64_t next_conn_id;
-	struct nbd_list exports;
-	struct nbd_list free_reqs;	/* recycled struct req */
+	struct bs_list exports;
+	struct bs_list free_reqs;	/* recycled struct req */
 	unsigned nfree_reqs;
 	struct bs_ratelimit rl;		/* server-wide peer-caused messages */
 

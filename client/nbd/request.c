@@ -29,9 +29,9 @@ struct req *req_new(struct conn *conn, const struct nbd_request *r)
 	uint8_t *buf;
 	size_t cap;
 
-	if (!nbd_list_empty(&srv->free_reqs)) {
-		req = nbd_list_entry(srv->free_reqs.next, struct req, link);
-		nbd_list_del(&req->link);
+	if (!bs_list_empty(&srv->free_reqs)) {
+		req = bs_list_entry(srv->free_reqs.next, struct req, link);
+		bs_list_del(&req->link);
 		srv->nfree_reqs--;
 		buf = req->buf;
 		cap = req->buf_cap;
@@ -41,7 +41,7 @@ struct req *req_new(struct conn *conn, const struct nbd_request *r)
 		cap = 0;
 	}
 	memset(req, 0, sizeof(*req));
-	nbd_list_init(&req->link);
+	bs_list_init(&req->link);
 	req->buf = buf;
 	req->buf_cap = cap;
 	req->conn = conn;
@@ -64,7 +64,7 @@ void req_free(struct req *req)
 		req->buf_cap = 0;
 	}
 	if (srv->nfree_reqs < REQ_POOL_MAX) {
-		nbd_list_add_tail(&srv->free_reqs, &req->link);
+		bs_list_add_tail(&srv->free_reqs, &req->link);
 		srv->nfree_reqs++;
 	} else {
 		free(req);
@@ -77,9 +77,9 @@ void request_free_pool(struct nbd_server *srv)
 {
 	struct req *req;
 
-	while (!nbd_list_empty(&srv->free_reqs)) {
-		req = nbd_list_entry(srv->free_reqs.next, struct req, link);
-		nbd_list_del(&req->link);
+	while (!bs_list_empty(&srv->free_reqs)) {
+		req = bs_list_entry(srv->free_reqs.next, struct req, link);
+		bs_list_del(&req->link);
 		free(req->buf);
 		free(req);
 	}

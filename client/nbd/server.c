@@ -58,7 +58,7 @@ static void conn_free(struct conn *conn)
 		export_put(conn->exp);
 	handshake_release(conn);
 	free(conn->ibuf);
-	nbd_list_del(&conn->link);
+	bs_list_del(&conn->link);
 	srv->nconns--;
 	free(conn);
 	nbd_server_check_done(srv);
@@ -589,7 +589,7 @@ void nbd_server_adopt(struct nbd_server *srv, int fd, bool unix_socket)
 	conn->recv_op.fn = recv_done;
 	conn->send_op.fn = send_done;
 	conn->timer_op.fn = timer_done;
-	nbd_list_add_tail(&srv->conns, &conn->link);
+	bs_list_add_tail(&srv->conns, &conn->link);
 	srv->nconns++;
 	if (!unix_socket)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -803,9 +803,9 @@ int nbd_server_init(struct nbd_server *srv, struct nbd_config *cfg,
 	srv->cluster = cluster;
 	srv->rl = rl;
 	srv->signal_fd = -1;
-	nbd_list_init(&srv->conns);
-	nbd_list_init(&srv->exports);
-	nbd_list_init(&srv->free_reqs);
+	bs_list_init(&srv->conns);
+	bs_list_init(&srv->exports);
+	bs_list_init(&srv->free_reqs);
 	for (i = 0; i < ARRAY_SIZE(srv->listeners); i++) {
 		srv->listeners[i].fd = -1;
 		srv->listeners[i].srv = srv;
@@ -864,12 +864,12 @@ static void drain_timeout(struct bs_op *op, int res)
 {
 	struct nbd_server *srv = container_of(op, struct nbd_server,
 					      drain_timer);
-	struct nbd_list *p, *next;
+	struct bs_list *p, *next;
 
 	if (res)
 		return;
 	for (p = srv->conns.next; p != &srv->conns; p = next) {
-		struct conn *conn = nbd_list_entry(p, struct conn, link);
+		struct conn *conn = bs_list_entry(p, struct conn, link);
 
 		conn_get(conn);
 		conn_fail(conn, "still busy %llu ms after shutdown began: closing",
@@ -881,7 +881,7 @@ static void drain_timeout(struct bs_op *op, int res)
 
 void nbd_server_stop(struct nbd_server *srv, int exit_code)
 {
-	struct nbd_list *p;
+	struct bs_list *p;
 	struct conn *conn;
 	unsigned i;
 
@@ -907,7 +907,7 @@ void nbd_server_stop(struct nbd_server *srv, int exit_code)
 	 */
 	p = srv->conns.next;
 	while (p != &srv->conns) {
-		conn = nbd_list_entry(p, struct conn, link);
+		conn = bs_list_entry(p, struct conn, link);
 		conn_get(conn);
 		if (conn->state == CONN_TRANSMISSION)
 			conn_check_idle(conn);
@@ -926,7 +926,7 @@ void nbd_server_check_done(struct nbd_server *srv)
 {
 	unsigned i;
 
-	if (!srv->stopping || srv->nconns || !nbd_list_empty(&srv->exports) ||
+	if (!srv->stopping || srv->nconns || !bs_list_empty(&srv->exports) ||
 	    nbd_workers_pending(srv->workers))
 		return;
 	for (i = 0; i < srv->nlisteners; i++) {

@@ -72,21 +72,8 @@ done
 test "$objects" -eq 8
 
 # --- a replica's copy of object 5 goes bad on disk ---------------------
-"$BASALT_BIN/basalt-osd-tool" locate -c "$BASALT_CONF" --timeout 30 \
-	--pool rbd --volume "$vid" --object-size 1M --offset $((5 << 20)) |
-	tee "$T/loc"
-pg=1.$(awk '$1 == "pg" { print $2 }' "$T/loc")
-read -r who off < <(grep '^osd\.' "$T/loc" | sed -n 2p)
-[ "$off" != hole ]
-python3 - "$CLUSTER_DIR/$who.data" "$off" <<'EOF'
-import sys
-path, off = sys.argv[1], int(sys.argv[2])
-with open(path, "r+b") as f:
-    f.seek(off)
-    b = f.read(64)
-    f.seek(off)
-    f.write(bytes(x ^ 0xff for x in b))
-EOF
+corrupt_copy rbd "$vid" 5 2
+pg=1.$corrupt_pg who=$corrupt_osd
 
 # The versions agree: a light scrub sees nothing.
 basalt pg scrub "$pg" --format json | jq -e '.inconsistent == 0'
