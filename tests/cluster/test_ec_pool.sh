@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Erasure-coded pools: "pool create --ec K+M" checks the profile, the
+# stripe unit and the failure domains the cluster has (OSDs that are in),
+# sets min_size to K+1, and lists the profile; placement of an EC pool is
+# positional (k+m distinct OSDs per PG).
+# ctest-timeout: 300
+source "$(dirname "$0")/../functions.sh"
+set -e -x
+
+requires jq --version
+requires test -x "$BASALT_BIN/basalt-osd"
+
+# 6 OSDs on 3 hosts
+cluster_start --mons 1 --osds 6 --hosts 3 --osd-size 256M
+
+# bad profiles: exit 1 or 2 with a line that says why
+expect_fail()
+{
+	local want=$1
+	shift
+	if basalt "$@" 2>"$T/err"; then
+		echo "expected failure: $*" >&2
+		return 1
+	fi
+	cat "$T/err"
+	grep -q -- "$want" "$T/err"
+}
+expect_fail "m must be from 1 to 4" pool create e --ec 4+5
+expect_fail "not a profile K+M" pool create e --ec 4
+expect_fail "not a profile K+M" pool create e --ec 4+2x
+expect_fail "stripe-unit" pool create e --ec 4+2 --stripe-unit 1000
+expect_fail "exclude each other" pool create e --ec 4+2 --size 3
+expect_fail "needs --ec" pool create e --size 3 --stripe-unit 4K
+# per host: 3 hosts are too few for 4+2 (and even for 2+2)
+expect_fail "profile 4+2 needs 6 hosts (one per shard) but the cluster has 3 in" \
+	pool create e --ec 4+2
+expect_fail "needs 4 hosts" pool create e --ec 2+2
+# per OSD: 6 OSDs, 8+3 needs 11
+expect_fail "profile 8+3 needs 11 OSDs" pool create e --ec 8+3 \
+	--failure-domain osd
+
+basalt pool create ec21 --ec 2+1 | tee "$T/out"
+grep -q "erasure 2+1, stripe unit 4096, min_size 3" "$T/out"
+basalt pool create ec42 --ec 4+2 --failure-domain osd --stripe-unit 64K \
+	--pg-num 8 --format json >"$T/json"
+[ "$(jq -r .pool.kind "$T/json")" = erasure ]
+[ "$(jq -r .pool.size "$T/json")" = 6 ]
+[ "$(jq -r .pool.min_size "$T/json")" = 5 ]
+[ "$(jq -r .pool.ec_k "$T/json")" = 4 ]
+[ "$(jq -r .pool.ec_m "$T/json")" = 2 ]
+[ "$(jq -r .pool.ec_stripe_unit "$T/json")" = 65536 ]
+basalt pool ls --format json >"$T/ls"
+[ "$(jq -r '.[] | select(.name == "ec42") | .ec_stripe_unit' "$T/ls")" = 65536 ]
+
+# positional placement: every object of ec42 has 6 distinct OSDs
+basalt volume create ec42/v --size 64M --object-size 1M
+for off in 0 5M 17M 40M 63M; do
+	basalt object locate ec42/v "$off" --format json >"$T/loc"
+	[ "$(jq '.acting | length' "$T/loc")" = 6 ]
+	[ "$(jq '.acting | unique | length' "$T/loc")" = 6 ]
+done
