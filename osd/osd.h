@@ -14,6 +14,7 @@
 
 #include "bs/conf.h"
 #include "bs/conf_global.h"
+#include "bs/ec.h"
 #include "bs/error.h"
 #include "bs/log.h"
 #include "bs/loop.h"
@@ -200,6 +201,7 @@ enum pg_pstate {
 
 struct scrub;
 struct pwork;
+struct ec_io;
 
 /*
  * A placement group as this OSD sees it at map epoch @epoch.  Created on
@@ -265,6 +267,10 @@ struct pg {
 
 	/* primary: scrub (scrub.c) */
 	struct scrub *scrub;
+
+	/* erasure-coded pool: slot i of acting holds shard i (ec.c) */
+	bool erasure;
+	struct bs_ec ec;
 };
 
 /* A connection to another OSD, made on first use. */
@@ -301,6 +307,9 @@ struct rep_target {
 	int res;
 	uint64_t fail_epoch;		/* map epoch when it failed */
 	unsigned tries;
+	/* erasure: this member's shard range (data NULL: the op's own) */
+	uint64_t off, len;
+	const uint8_t *data;
 };
 
 /*
@@ -348,6 +357,7 @@ struct osd_op {
 	struct rep_target targets[BS_PLACE_MAX_SIZE];
 	uint8_t *buf;			/* read data */
 	size_t buf_cap;
+	struct ec_io *ec;		/* erasure-coded client op (ec.c) */
 };
 
 struct osd_bufpool {
@@ -431,6 +441,7 @@ struct osd {
 
 	struct bs_ratelimit rl;
 	const uint8_t *zeros;		/* STORE_MAX_OBJECT_SIZE of zeros */
+	struct bs_ec_ctx *ec_ctx;	/* decode tables (ec.c) */
 	struct osd_bufpool bufs;
 };
 
@@ -634,6 +645,13 @@ uint32_t pg_state_flags(const struct pg *pg);
 const char *pg_state_name(uint32_t flags, char *buf, size_t len);
 uint64_t pg_objects(struct osd *osd, const struct pg *pg);
 uint64_t pg_degraded(struct osd *osd, const struct pg *pg);
+
+/* ec.c: client ops of erasure-coded PGs on the primary, shard reads */
+void ec_primary_start(struct osd_op *op);
+void ec_check(struct osd_op *op);
+void ec_member_read(struct osd_op *op);
+void ec_release(struct osd *osd);
+void ec_op_free(struct osd_op *op);
 
 /* bufpool.c */
 void *osd_buf_get(struct osd *osd, size_t len, size_t *cap);

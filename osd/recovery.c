@@ -555,9 +555,20 @@ static bool rec_start(struct osd *osd, struct pg *pg, struct pg_miss *m,
 		.pool = pg->pool, .pg = pg->id,
 		.volume = m->volume, .objnum = m->objnum,
 	};
-	struct osd_obj *obj = osd_obj_get(osd, &oid);
+	struct osd_obj *obj;
 	struct rec_op *r;
 
+	if (pg->erasure && !m->deleted) {
+		/*
+		 * A shard is rebuilt by decoding, not copied: not yet.  The
+		 * entry stays; EC reads and writes leave that member out.
+		 */
+		m->retry_ms = bs_now_ms() + 3600 * 1000;
+		bs_warn_rl(&osd->rl, "pg %u.%x: object %" PRIu64 ".%" PRIu64 ": recovery of erasure-coded shards is not implemented yet",
+			   pg->pool, pg->id, m->volume, m->objnum);
+		return false;
+	}
+	obj = osd_obj_get(osd, &oid);
 	if (obj->nmut || obj->locks) {
 		/* writes of the old interval still landing: later */
 		osd_obj_maybe_free(osd, obj);
