@@ -60,3 +60,29 @@ for off in 0 5M 17M 40M 63M; do
 	[ "$(jq '.acting | length' "$T/loc")" = 6 ]
 	[ "$(jq '.acting | unique | length' "$T/loc")" = 6 ]
 done
+
+verify()
+{
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$T/verify-asan" \
+	UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$T/verify-ubsan" \
+		timeout 240 "$BASALT_BIN/basalt_verify" -c "$BASALT_CONF" "$@"
+}
+
+# --- a healthy cluster: random writes of every size read back ----------
+basalt volume create ec42/t1 --size 48M --object-size 1M
+verify --fresh --ops 200 --seed 1 ec42/t1
+basalt volume create ec21/t2 --size 16M --object-size 4M
+verify --fresh --ops 100 --seed 2 ec21/t2
+
+# every object of ec42/t1 is on 6 OSDs (one shard each), all at one
+# version, each shard at most a quarter of the object (4+2, whole stripes)
+for osd in 0 1 2 3 4 5; do
+	basalt osd list-objects --osd "$osd" --pool ec42 --format json |
+		jq -r '.objects[] | "\(.name) \(.version) \(.size)"'
+done | sort >"$T/shards"
+[ -s "$T/shards" ]
+awk '{ n[$1]++; v[$1 " " $2]++; if ($3 > 262144) big++ }
+     END { for (o in n) if (n[o] != 6) { print "object " o " on " n[o]; bad++ }
+	   for (x in v) if (v[x] != 6) { print "version split: " x; bad++ }
+	   if (big) { print big " shards too big"; bad++ }
+	   exit bad }' "$T/shards"
