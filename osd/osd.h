@@ -506,6 +506,7 @@ struct pg *pg_get(struct osd *osd, const struct bs_osdmap_pool *pool,
 		  uint32_t pgid);
 void pg_map_changed(struct osd *osd);
 bool pg_can_write(const struct pg *pg);
+bool pg_can_serve(const struct pg *pg);
 bool pg_has_member(const struct pg *pg, int32_t osd);
 void pg_wait_members(struct pg *pg, struct osd_op *op);
 void pg_fail_waiting(struct osd *osd, int neg_errno, const char *why);

@@ -241,6 +241,17 @@ bool pg_can_write(const struct pg *pg)
 	return pg->n_up >= pg->min_size && pg->min_size;
 }
 
+/*
+ * Enough members up to peer and serve reads: min_size, or for an
+ * erasure-coded PG any k shards (writes still need min_size).
+ */
+bool pg_can_serve(const struct pg *pg)
+{
+	if (pg->erasure && pg->min_size)
+		return pg->n_up >= pg->ec.k;
+	return pg_can_write(pg);
+}
+
 /* Does the primary serve I/O for @pg now (peered and activated)? */
 bool pg_is_active(const struct pg *pg)
 {

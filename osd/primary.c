@@ -547,6 +547,11 @@ void primary_continue(struct osd_op *op)
 			primary_read(op);
 		return;
 	}
+	if (pg->erasure && !pg_can_write(pg)) {
+		/* serving reads with k shards: writes need min_size */
+		pg_wait_members(pg, op);
+		return;
+	}
 	if (pg->erasure) {
 		/*
 		 * One mutation of an object at a time: its read-modify-write

@@ -86,3 +86,52 @@ awk '{ n[$1]++; v[$1 " " $2]++; if ($3 > 262144) big++ }
 	   for (x in v) if (v[x] != 6) { print "version split: " x; bad++ }
 	   if (big) { print big " shards too big"; bad++ }
 	   exit bad }' "$T/shards"
+
+# --- degraded: 4+2 (min_size 5) on 6 OSDs, failure domain osd ----------
+osd_is_down()
+{
+	basalt osd ls --format json |
+		jq -e --argjson id "$1" '.[] | select(.id == $id) | .up == false' \
+			>/dev/null
+}
+
+head -c 12M /dev/urandom >"$T/a"
+basalt volume import "$T/a" ec42/a --object-size 1M
+basalt volume export ec42/a "$T/a.out" --force
+cmp "$T/a" "$T/a.out"
+
+# one OSD killed: reads decode around it, writes go on with 5 shards
+cluster_sh kill osd.5
+wait_for 60 osd_is_down 5
+basalt volume export ec42/a "$T/a.out" --force
+cmp "$T/a" "$T/a.out"
+verify --ops 100 --seed 3 ec42/t1
+head -c 8M /dev/urandom >"$T/b"
+basalt volume import "$T/b" ec42/b --object-size 1M
+basalt volume export ec42/b "$T/b.out" --force
+cmp "$T/b" "$T/b.out"
+
+# a second one: 4 shards left, k = 4: reads still right, writes wait
+cluster_sh kill osd.4
+wait_for 60 osd_is_down 4
+basalt volume export ec42/a "$T/a.out" --force
+cmp "$T/a" "$T/a.out"
+basalt volume export ec42/b "$T/b.out" --force
+cmp "$T/b" "$T/b.out"
+head -c 2M /dev/urandom >"$T/c"
+rc=0
+timeout 5 "$BASALT_BIN/basalt" -c "$BASALT_CONF" volume import "$T/c" ec42/c \
+	--object-size 1M || rc=$?
+[ "$rc" -eq 124 ]	# waited, no error
+
+# both back: writes complete, everything reads back
+cluster_sh revive osd.4 osd.5
+basalt volume rm ec42/c 2>/dev/null || true
+basalt volume import "$T/c" ec42/c --object-size 1M
+basalt volume export ec42/c "$T/c.out" --force
+cmp "$T/c" "$T/c.out"
+basalt volume export ec42/a "$T/a.out" --force
+cmp "$T/a" "$T/a.out"
+basalt volume export ec42/b "$T/b.out" --force
+cmp "$T/b" "$T/b.out"
+verify --ops 50 --seed 4 ec42/t1
