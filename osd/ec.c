@@ -570,7 +570,7 @@ static void ec_write_start(struct ec_io *io)
 	const struct bs_ec *ec = &pg->ec;
 	struct osd_obj *obj = osd_obj_get(osd, &op->oid);
 	struct pg_miss *m;
-	uint64_t w = ec->stripe_width, end;
+	uint64_t w = ec->stripe_width, end = op->off + op->len;
 	uint32_t up = 0;
 	char name[64];
 
@@ -603,19 +603,22 @@ static void ec_write_start(struct ec_io *io)
 	obj->nmut++;
 	op->mutating = true;
 	osd_list_add_tail(&pg->ops, &op->link);
+	if (op->kind != BS__OSD_OP_KIND__OSD_OP_DELETE) {
+		io->s0 = op->off / w;
+		io->n = (end + w - 1) / w - io->s0;
+	}
 	m = pg_miss_find(pg, op->oid.volume, op->oid.objnum);
 	if (m && !m->busy) {
-		/* the members lacking it stay behind, at the new version */
+		/* the members lacking it stay behind: recovery rebuilds this */
 		m->version = op->version;
 		m->deleted = op->kind == BS__OSD_OP_KIND__OSD_OP_DELETE;
+		m->size = m->deleted ? 0 :
+			  BS_MAX(m->size, (io->s0 + io->n) * ec->stripe_unit);
 	}
 	if (op->kind == BS__OSD_OP_KIND__OSD_OP_DELETE) {
 		ec_write_send(io);
 		return;
 	}
-	io->s0 = op->off / w;
-	end = op->off + op->len;
-	io->n = (end + w - 1) / w - io->s0;
 	if (io->version && (op->off % w || end % w)) {
 		/* read-modify-write of the stripes the write touches */
 		op->state = OP_RUNNING;
@@ -838,4 +841,133 @@ void ec_member_read(struct osd_op *op)
 	op->sop.fn = member_read_done;
 	op->local_busy = true;
 	store_read(osd->store, &op->sop, &op->oid, op->off, op->len, op->buf);
+}
+
+/* ---- recovery: rebuild shards ---- */
+
+int ec_slot_of(const struct pg *pg, int32_t osd)
+{
+	for (unsigned i = 0; i < pg->n_acting && i < BS_EC_MAX_SHARDS; i++)
+		if (pg->acting[i] == osd)
+			return (int)i;
+	return -1;
+}
+
+void ec_fetch_release(struct ec_fetch *f)
+{
+	for (unsigned i = 0; i < BS_EC_MAX_SHARDS; i++) {
+		free(f->buf[i]);
+		f->buf[i] = NULL;
+	}
+}
+
+static void fetch_finish(struct ec_fetch *f)
+{
+	const struct bs_ec *ec = &f->pg->ec;
+	uint8_t *shards[BS_EC_MAX_SHARDS];
+	int res = f->res;
+
+	if (!res && f->len) {
+		for (unsigned i = 0; i < ec->k + ec->m; i++) {
+			if ((f->want >> i & 1) && !f->buf[i])
+				f->buf[i] = ec_alloc(f->len);
+			shards[i] = f->buf[i];
+		}
+		if (!f->osd->ec_ctx && bs_ec_ctx_new(&f->osd->ec_ctx))
+			res = -ENOMEM;
+		else
+			res = bs_ec_decode(ec, f->osd->ec_ctx, shards,
+					   f->sources, f->want, f->len);
+	}
+	f->fn(f, res);
+}
+
+static void fetch_sub_done(struct ec_fetch_sub *s, int res, uint64_t version)
+{
+	struct ec_fetch *f = s->f;
+
+	if (!res && version != f->version)
+		res = -ESTALE;
+	if (res && !f->res)
+		f->res = res;
+	if (!--f->pending)
+		fetch_finish(f);
+}
+
+static void fetch_local_done(struct store_op *sop, int res)
+{
+	struct ec_fetch_sub *s = container_of(sop, struct ec_fetch_sub, sop);
+
+	if (res == -ENOENT) {
+		res = 0;
+		sop->version = 0;
+	}
+	fetch_sub_done(s, res, sop->version);
+}
+
+static void fetch_reply_cb(void *opaque, int res, struct bs_msg *reply)
+{
+	struct ec_fetch_sub *s = opaque;
+	struct ec_fetch *f = s->f;
+	uint64_t version = 0;
+
+	if (!res) {
+		version = ((const Bs__EcReadReply *)reply->body)->version;
+		if (reply->hdr.data_len != f->len)
+			res = -EPROTO;
+		else
+			memcpy(f->buf[s->slot], reply->data, f->len);
+	}
+	bs_msg_free(reply);
+	fetch_sub_done(s, res, version);
+}
+
+void ec_fetch_start(struct ec_fetch *f)
+{
+	struct osd *osd = f->osd;
+	const struct bs_ec *ec = &f->pg->ec;
+	Bs__ObjectId oid = BS__OBJECT_ID__INIT;
+	Bs__EcRead r = BS__EC_READ__INIT;
+
+	f->res = 0;
+	f->pending = 1;		/* held while sending */
+	oid.pool = f->oid.pool;
+	oid.pg = f->oid.pg;
+	oid.volume = f->oid.volume;
+	oid.objnum = f->oid.objnum;
+	r.map_epoch = osd->map->epoch;
+	r.pool = f->oid.pool;
+	r.pg = f->oid.pg;
+	r.from_osd = (uint32_t)osd->id;
+	r.oid = &oid;
+	r.offset = 0;
+	r.length = f->len;
+	for (unsigned i = 0; f->len && i < ec->k + ec->m; i++) {
+		struct ec_fetch_sub *s = &f->sub[i];
+		int32_t id = f->pg->acting[i];
+		struct bs_conn *conn;
+
+		if (!(f->sources >> i & 1))
+			continue;
+		s->f = f;
+		s->slot = i;
+		f->buf[i] = ec_alloc(f->len);
+		f->pending++;
+		if (id == osd->id) {
+			s->sop.fn = fetch_local_done;
+			store_read(osd->store, &s->sop, &f->oid, 0, f->len,
+				   f->buf[i]);
+			continue;
+		}
+		conn = osd_peer_conn(osd, id);
+		if (!conn || bs_conn_call(conn, BS_MSG_EC_READ, &r.base, NULL,
+					  0, OSD_PUSH_TIMEOUT_MS,
+					  fetch_reply_cb, s)) {
+			f->pending--;
+			if (!f->res)
+				f->res = -ENOTCONN;
+		}
+	}
+	if (!--f->pending)
+		fetch_finish(f);
 }

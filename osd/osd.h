@@ -647,6 +647,36 @@ const char *pg_state_name(uint32_t flags, char *buf, size_t len);
 uint64_t pg_objects(struct osd *osd, const struct pg *pg);
 uint64_t pg_degraded(struct osd *osd, const struct pg *pg);
 
+/*
+ * ec.c: rebuild shards of one object for recovery.  Reads [0, len) of the
+ * shards in @sources (k of them, all at @version) and decodes those in
+ * @want into buf[slot]; then fn(f, res).  bufs are freed by
+ * ec_fetch_release().
+ */
+struct ec_fetch;
+typedef void ec_fetch_fn(struct ec_fetch *f, int res);
+struct ec_fetch_sub {
+	struct ec_fetch *f;
+	unsigned slot;
+	struct store_op sop;
+};
+struct ec_fetch {
+	struct osd *osd;
+	struct pg *pg;
+	struct store_oid oid;
+	uint64_t version, len;
+	uint32_t sources, want;
+	uint8_t *buf[BS_EC_MAX_SHARDS];
+	ec_fetch_fn *fn;
+	/* private */
+	unsigned pending;
+	int res;
+	struct ec_fetch_sub sub[BS_EC_MAX_SHARDS];
+};
+void ec_fetch_start(struct ec_fetch *f);
+void ec_fetch_release(struct ec_fetch *f);
+int ec_slot_of(const struct pg *pg, int32_t osd);
+
 /* ec.c: client ops of erasure-coded PGs on the primary, shard reads */
 void ec_primary_start(struct osd_op *op);
 void ec_check(struct osd_op *op);

@@ -4,7 +4,7 @@
 # stripe unit and the failure domains the cluster has (OSDs that are in),
 # sets min_size to K+1, and lists the profile; placement of an EC pool is
 # positional (k+m distinct OSDs per PG).
-# ctest-timeout: 300
+# ctest-timeout: 480
 source "$(dirname "$0")/../functions.sh"
 set -e -x
 
@@ -135,3 +135,4 @@ cmp "$T/a" "$T/a.out"
 basalt volume export ec42/b "$T/b.out" --force
 cmp "$T/b" "$T/b.out"
 verify --ops 50 --seed 4 ec42/t1
+
