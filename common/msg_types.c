@@ -91,6 +91,9 @@ static const struct bs_msg_type_info bs_msg_types[] = {
 	T(BS_MSG_PG_STRAY, "pg_stray", &bs__pg_stray__descriptor, 0),
 	T(BS_MSG_PG_STRAY_REPLY, "pg_stray_reply",
 	  &bs__pg_stray_reply__descriptor, 0),
+	T(BS_MSG_EC_READ, "ec_read", &bs__ec_read__descriptor, 0),
+	T(BS_MSG_EC_READ_REPLY, "ec_read_reply",
+	  &bs__ec_read_reply__descriptor, 64u << 20),
 };
 /* clang-format on */
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bs/ec.h"
 #include "bs/osdmap.h"
 
 uint32_t bs_osdmap_place_weight(uint64_t bytes)
@@ -150,6 +151,8 @@ static int copy_pool(struct bs_osdmap_pool *p, const Bs__PoolInfo *src,
 	p->erasure = src->kind == BS__POOL_KIND__POOL_ERASURE;
 	p->ec_k = src->ec_k;
 	p->ec_m = src->ec_m;
+	p->ec_stripe_unit = src->ec_stripe_unit ? src->ec_stripe_unit :
+			    BS_EC_UNIT_DEFAULT;
 	p->place.id = src->id;
 	p->place.pg_num = src->pg_num;
 	p->place.size = p->erasure ? src->ec_k + src->ec_m : src->size;
@@ -162,8 +165,15 @@ static int copy_pool(struct bs_osdmap_pool *p, const Bs__PoolInfo *src,
 				    "map epoch %" PRIu64 ": pool '%s' has unknown failure domain %d",
 				    epoch, p->name, src->failure_domain);
 	p->min_size = src->min_size;
-	if (!p->min_size)
+	if (!p->min_size && p->erasure)	/* k decode, one more to spare */
+		p->min_size = p->ec_k + 1 < p->place.size ? p->ec_k + 1 :
+			      p->place.size;
+	else if (!p->min_size)
 		p->min_size = p->place.size - p->place.size / 2;
+	if (p->erasure && bs_ec_profile_check(p->ec_k, p->ec_m,
+					      p->ec_stripe_unit, err))
+		return bs_error_prefix(err, "map epoch %" PRIu64 ": pool '%s': ",
+				       epoch, p->name);
 	if (bs_place_pool_check(&p->place, err))
 		return bs_error_prefix(err, "map epoch %" PRIu64 ": pool '%s': ",
 				       epoch, p->name);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bs/ec.h"
 #include "state.h"
 
 #define NAME_RULE "use 1-128 of A-Z a-z 0-9 _ . -"
@@ -76,6 +77,7 @@ static Bs__PoolInfo *copy_pool(const Bs__PoolInfo *src)
 	p->min_size = src->min_size;
 	p->ec_k = src->ec_k;
 	p->ec_m = src->ec_m;
+	p->ec_stripe_unit = src->ec_stripe_unit;
 	p->pg_num = src->pg_num;
 	p->failure_domain = src->failure_domain;
 	p->created_us = src->created_us;
@@ -295,6 +297,29 @@ static bool str_ok(const char *s)
 	return strlen(s) <= MON_STR_MAX;
 }
 
+/* Failure domains of level @fd (host or osd) among the OSDs that are in. */
+static unsigned count_domains(const struct mon_state *st, int fd)
+{
+	unsigned n = 0;
+	size_t i, j;
+
+	for (i = 0; i < st->map.n_osds; i++) {
+		const Bs__OsdInfo *o = st->map.osds[i];
+		bool seen = false;
+
+		if (!o->in)
+			continue;
+		if (fd == BS__FAILURE_DOMAIN__FD_HOST) {
+			for (j = 0; j < i && !seen; j++)
+				seen = st->map.osds[j]->in &&
+				       !strcmp(st->map.osds[j]->host, o->host);
+		}
+		if (!seen)
+			n++;
+	}
+	return n;
+}
+
 static int pool_create(struct mon_state *st, const Bs__MonCommand *cmd,
 		       struct mon_result *res)
 {
@@ -310,15 +335,34 @@ static int pool_create(struct mon_state *st, const Bs__MonCommand *cmd,
 	if (mon_state_pool_by_name(st, c->name))
 		return bs_error_set(err, -EEXIST, "pool '%s' already exists",
 				    c->name);
-	if (c->kind != BS__POOL_KIND__POOL_REPLICATED)
-		return bs_error_set(err, -EOPNOTSUPP,
-				    "erasure-coded pools are not supported yet");
-	size = c->size ? c->size : MON_DEFAULT_SIZE;
-	if (size > MON_POOL_MAX_SIZE)
-		return bs_error_set(err, -EINVAL,
-				    "pool size %u is out of range (1-%u)", size,
-				    MON_POOL_MAX_SIZE);
-	min_size = c->min_size ? c->min_size : size - size / 2;
+	if (c->kind == BS__POOL_KIND__POOL_ERASURE) {
+		int ret = bs_ec_profile_check(c->ec_k, c->ec_m,
+					      c->ec_stripe_unit ?
+					      c->ec_stripe_unit :
+					      BS_EC_UNIT_DEFAULT, err);
+
+		if (ret)
+			return ret;
+		size = c->ec_k + c->ec_m;
+		/* k shards decode; one more survives a further loss */
+		min_size = c->min_size ? c->min_size : c->ec_k + 1;
+		if (min_size > size)
+			min_size = size;
+		if (min_size < c->ec_k)
+			return bs_error_set(err, -EINVAL,
+					    "min_size %u is below k = %u: an erasure-coded pool needs at least k shards up",
+					    min_size, c->ec_k);
+	} else if (c->kind == BS__POOL_KIND__POOL_REPLICATED) {
+		size = c->size ? c->size : MON_DEFAULT_SIZE;
+		if (size > MON_POOL_MAX_SIZE)
+			return bs_error_set(err, -EINVAL,
+					    "pool size %u is out of range (1-%u)",
+					    size, MON_POOL_MAX_SIZE);
+		min_size = c->min_size ? c->min_size : size - size / 2;
+	} else {
+		return bs_error_set(err, -EINVAL, "unknown pool kind %d",
+				    c->kind);
+	}
 	if (min_size > size)
 		return bs_error_set(err, -EINVAL,
 				    "min_size %u is larger than size %u",
@@ -334,13 +378,33 @@ static int pool_create(struct mon_state *st, const Bs__MonCommand *cmd,
 				    "failure domain '%s' is not supported yet (use host or osd)",
 				    c->failure_domain == BS__FAILURE_DOMAIN__FD_RACK ?
 				    "rack" : "site");
+	if (c->kind == BS__POOL_KIND__POOL_ERASURE) {
+		unsigned n = count_domains(st, c->failure_domain);
+
+		if (n < size)
+			return bs_error_set(err, -ENOSPC,
+					    "erasure code profile %u+%u needs %u %ss (one per shard) but the cluster has %u in: add %ss or use a smaller profile",
+					    c->ec_k, c->ec_m, size,
+					    c->failure_domain ==
+					    BS__FAILURE_DOMAIN__FD_OSD ?
+					    "OSD" : "host", n,
+					    c->failure_domain ==
+					    BS__FAILURE_DOMAIN__FD_OSD ?
+					    "OSD" : "host");
+	}
 
 	p = bs_xmalloc(sizeof(*p));
 	bs__pool_info__init(p);
 	p->id = st->next_pool_id++;
 	p->name = xdup(c->name);
-	p->kind = BS__POOL_KIND__POOL_REPLICATED;
+	p->kind = c->kind;
 	p->size = size;
+	if (c->kind == BS__POOL_KIND__POOL_ERASURE) {
+		p->ec_k = c->ec_k;
+		p->ec_m = c->ec_m;
+		p->ec_stripe_unit = c->ec_stripe_unit ? c->ec_stripe_unit :
+				    BS_EC_UNIT_DEFAULT;
+	}
 	p->min_size = min_size;
 	p->pg_num = pg_num;
 	p->failure_domain = c->failure_domain;

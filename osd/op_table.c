@@ -68,6 +68,7 @@ static const struct osd_msg_handler handlers[] = {
 	{ BS_MSG_PG_NOTIFY,	true,	peer_handle },
 	{ BS_MSG_PG_SCRUB_MAP,	true,	peer_handle },
 	{ BS_MSG_PG_STRAY,	true,	peer_handle },
+	{ BS_MSG_EC_READ,	true,	peer_handle },
 	{ BS_MSG_PING,		false,	handle_ping },
 };
 /* clang-format on */

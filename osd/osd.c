@@ -663,6 +663,7 @@ void osd_release(struct osd *osd)
 		osd_obj_free_all(osd);
 		op_free_cache(osd);
 		osd_buf_release(osd);
+		ec_release(osd);
 		store_close(&osd->store);
 		bs_free(&osd->stats);
 		bs_osdmap_put(&osd->map);

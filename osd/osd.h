@@ -14,6 +14,7 @@
 
 #include "bs/conf.h"
 #include "bs/conf_global.h"
+#include "bs/ec.h"
 #include "bs/error.h"
 #include "bs/log.h"
 #include "bs/loop.h"
@@ -200,6 +201,7 @@ enum pg_pstate {
 
 struct scrub;
 struct pwork;
+struct ec_io;
 
 /*
  * A placement group as this OSD sees it at map epoch @epoch.  Created on
@@ -265,6 +267,10 @@ struct pg {
 
 	/* primary: scrub (scrub.c) */
 	struct scrub *scrub;
+
+	/* erasure-coded pool: slot i of acting holds shard i (ec.c) */
+	bool erasure;
+	struct bs_ec ec;
 };
 
 /* A connection to another OSD, made on first use. */
@@ -301,6 +307,9 @@ struct rep_target {
 	int res;
 	uint64_t fail_epoch;		/* map epoch when it failed */
 	unsigned tries;
+	/* erasure: this member's shard range (data NULL: the op's own) */
+	uint64_t off, len;
+	const uint8_t *data;
 };
 
 /*
@@ -348,6 +357,7 @@ struct osd_op {
 	struct rep_target targets[BS_PLACE_MAX_SIZE];
 	uint8_t *buf;			/* read data */
 	size_t buf_cap;
+	struct ec_io *ec;		/* erasure-coded client op (ec.c) */
 };
 
 struct osd_bufpool {
@@ -431,6 +441,7 @@ struct osd {
 
 	struct bs_ratelimit rl;
 	const uint8_t *zeros;		/* STORE_MAX_OBJECT_SIZE of zeros */
+	struct bs_ec_ctx *ec_ctx;	/* decode tables (ec.c) */
 	struct osd_bufpool bufs;
 };
 
@@ -495,6 +506,7 @@ struct pg *pg_get(struct osd *osd, const struct bs_osdmap_pool *pool,
 		  uint32_t pgid);
 void pg_map_changed(struct osd *osd);
 bool pg_can_write(const struct pg *pg);
+bool pg_can_serve(const struct pg *pg);
 bool pg_has_member(const struct pg *pg, int32_t osd);
 void pg_wait_members(struct pg *pg, struct osd_op *op);
 void pg_fail_waiting(struct osd *osd, int neg_errno, const char *why);
@@ -634,6 +646,43 @@ uint32_t pg_state_flags(const struct pg *pg);
 const char *pg_state_name(uint32_t flags, char *buf, size_t len);
 uint64_t pg_objects(struct osd *osd, const struct pg *pg);
 uint64_t pg_degraded(struct osd *osd, const struct pg *pg);
+
+/*
+ * ec.c: rebuild shards of one object for recovery.  Reads [0, len) of the
+ * shards in @sources (k of them, all at @version) and decodes those in
+ * @want into buf[slot]; then fn(f, res).  bufs are freed by
+ * ec_fetch_release().
+ */
+struct ec_fetch;
+typedef void ec_fetch_fn(struct ec_fetch *f, int res);
+struct ec_fetch_sub {
+	struct ec_fetch *f;
+	unsigned slot;
+	struct store_op sop;
+};
+struct ec_fetch {
+	struct osd *osd;
+	struct pg *pg;
+	struct store_oid oid;
+	uint64_t version, len;
+	uint32_t sources, want;
+	uint8_t *buf[BS_EC_MAX_SHARDS];
+	ec_fetch_fn *fn;
+	/* private */
+	unsigned pending;
+	int res;
+	struct ec_fetch_sub sub[BS_EC_MAX_SHARDS];
+};
+void ec_fetch_start(struct ec_fetch *f);
+void ec_fetch_release(struct ec_fetch *f);
+int ec_slot_of(const struct pg *pg, int32_t osd);
+
+/* ec.c: client ops of erasure-coded PGs on the primary, shard reads */
+void ec_primary_start(struct osd_op *op);
+void ec_check(struct osd_op *op);
+void ec_member_read(struct osd_op *op);
+void ec_release(struct osd *osd);
+void ec_op_free(struct osd_op *op);
 
 /* bufpool.c */
 void *osd_buf_get(struct osd *osd, size_t len, size_t *cap);

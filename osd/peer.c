@@ -62,6 +62,7 @@ static int peer_fields(const struct bs_msg *msg, uint64_t *epoch,
 	F(BS_MSG_PG_NOTIFY, Bs__PgNotify)
 	F(BS_MSG_PG_SCRUB_MAP, Bs__PgScrubMap)
 	F(BS_MSG_PG_STRAY, Bs__PgStray)
+	F(BS_MSG_EC_READ, Bs__EcRead)
 #undef F
 	default:
 		return -EINVAL;
@@ -532,7 +533,7 @@ static void peer_continue(struct osd_op *op)
 		return;
 	}
 	pool = bs_osdmap_pool(osd->map, op->oid.pool);
-	if (!pool || pool->erasure || op->oid.pg >= pool->place.pg_num) {
+	if (!pool || op->oid.pg >= pool->place.pg_num) {
 		op_reply_error(op, -ENOENT,
 			       "%s: pg %s does not exist at epoch %" PRIu64,
 			       osd->name,
@@ -579,6 +580,9 @@ static void peer_continue(struct osd_op *op)
 		break;
 	case BS_MSG_PG_SCRUB_MAP:
 		scrub_member_map(op);
+		break;
+	case BS_MSG_EC_READ:
+		ec_member_read(op);
 		break;
 	default:
 		op_reply_error(op, -EOPNOTSUPP, "%s: message type %u",

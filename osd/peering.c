@@ -331,7 +331,7 @@ void peering_start(struct osd *osd, struct pg *pg)
 
 	peering_reset(osd, pg);
 	abort_ops(pg);
-	if (!pg_can_write(pg)) {
+	if (!pg_can_serve(pg)) {
 		if (pg->pstate != PGS_INACTIVE)
 			bs_warn("pg %s: %u of %u members up, min_size %u: inactive",
 				pgn(pg, name, sizeof(name)), pg->n_up,

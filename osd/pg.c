@@ -112,6 +112,13 @@ static void pg_refresh(struct osd *osd, struct pg *pg)
 						(unsigned)n, up);
 	pg->size = pool->place.size;
 	pg->min_size = pool->min_size;
+	pg->erasure = pool->erasure;
+	if (pool->erasure && (pg->ec.k != pool->ec_k ||
+			      pg->ec.m != pool->ec_m ||
+			      pg->ec.stripe_unit != pool->ec_stripe_unit) &&
+	    bs_ec_init(&pg->ec, pool->ec_k, pool->ec_m, pool->ec_stripe_unit,
+		       NULL))
+		pg->min_size = 0;	/* the map checked it: cannot happen */
 	pg->primary = primary;
 	pg->primary_up_from = p_up_from;
 	pg->is_primary = primary == osd->id && osd->active;
@@ -205,7 +212,7 @@ struct pg *pg_lookup(struct osd *osd, uint32_t pool, uint32_t pgid)
 }
 
 /*
- * The PG (made if needed) when its replicated pool exists at our map,
+ * The PG (made if needed) when its pool exists at our map,
  * else NULL.
  */
 struct pg *pg_find(struct osd *osd, uint32_t pool, uint32_t pgid)
@@ -215,7 +222,7 @@ struct pg *pg_find(struct osd *osd, uint32_t pool, uint32_t pgid)
 	if (!osd->map)
 		return NULL;
 	p = bs_osdmap_pool(osd->map, pool);
-	if (!p || p->erasure || pgid >= p->place.pg_num)
+	if (!p || pgid >= p->place.pg_num)
 		return NULL;
 	return pg_get(osd, p, pgid);
 }
@@ -232,6 +239,17 @@ bool pg_has_member(const struct pg *pg, int32_t osd)
 bool pg_can_write(const struct pg *pg)
 {
 	return pg->n_up >= pg->min_size && pg->min_size;
+}
+
+/*
+ * Enough members up to peer and serve reads: min_size, or for an
+ * erasure-coded PG any k shards (writes still need min_size).
+ */
+bool pg_can_serve(const struct pg *pg)
+{
+	if (pg->erasure && pg->min_size)
+		return pg->n_up >= pg->ec.k;
+	return pg_can_write(pg);
 }
 
 /* Does the primary serve I/O for @pg now (peered and activated)? */
@@ -303,8 +321,6 @@ static void pg_scan(struct osd *osd)
 	for (unsigned p = 0; p < map->n_pools; p++) {
 		const struct bs_osdmap_pool *pool = &map->pools[p];
 
-		if (pool->erasure)
-			continue;
 		for (uint32_t id = 0; id < pool->place.pg_num; id++) {
 			int n = bs_osdmap_pg_acting(map, pool, id, acting);
 			bool member = false;

@@ -72,6 +72,7 @@ void op_maybe_free(struct osd_op *op)
 	bs_conn_put(op->conn);
 	if (op->buf)
 		osd_buf_put(osd, op->buf, op->buf_cap);
+	ec_op_free(op);
 	osd->ops_live--;
 	if (osd->n_op_free < OP_FREE_MAX) {
 		op->free_next = osd->op_free;
@@ -190,10 +191,6 @@ int op_check_object(struct osd_op *op, const struct bs_osdmap_pool **out,
 		return bs_error_set(err, -ENOENT,
 				    "pool %" PRIu32 " does not exist at epoch %" PRIu64,
 				    op->oid.pool, map->epoch);
-	if (pool->erasure)
-		return bs_error_set(err, -EOPNOTSUPP,
-				    "pool '%s' is erasure-coded: not supported yet",
-				    pool->name);
 	pg = bs_osdmap_object_pg(pool, op->oid.volume, op->oid.objnum);
 	if (pg != op->oid.pg)
 		return bs_error_set(err,
@@ -405,6 +402,10 @@ void primary_check(struct osd_op *op)
 	int hard = 0;
 	char name[32];
 
+	if (op->ec) {
+		ec_check(op);
+		return;
+	}
 	if (op->replied) {
 		op_maybe_free(op);
 		return;
@@ -525,7 +526,7 @@ void primary_continue(struct osd_op *op)
 	obj = osd_obj_find(osd, &op->oid);
 	if (!ki->mutation) {
 		/* we must hold the object ourselves to read it */
-		if (m && (m->need & 1)) {
+		if (m && (m->need & 1) && !pg->erasure) {
 			recovery_wait(op, m);
 			return;
 		}
@@ -534,12 +535,35 @@ void primary_continue(struct osd_op *op)
 			osd_list_add_tail(&obj->waiters, &op->link);
 			return;
 		}
+		if (pg->erasure) {
+			ec_primary_start(op);
+			return;
+		}
 		if (op->kind == BS__OSD_OP_KIND__OSD_OP_STAT)
 			query_stat(op);
 		else if (op->kind == BS__OSD_OP_KIND__OSD_OP_EXTENTS)
 			query_extents(op);
 		else
 			primary_read(op);
+		return;
+	}
+	if (pg->erasure && !pg_can_write(pg)) {
+		/* serving reads with k shards: writes need min_size */
+		pg_wait_members(pg, op);
+		return;
+	}
+	if (pg->erasure) {
+		/*
+		 * One mutation of an object at a time: its read-modify-write
+		 * reads what the one before wrote.  Members lacking the
+		 * object are left out (no shard recovery yet).
+		 */
+		if (obj && (obj->locks || obj->nmut)) {
+			op->state = OP_WAIT_OBJ;
+			osd_list_add_tail(&obj->waiters, &op->link);
+			return;
+		}
+		ec_primary_start(op);
 		return;
 	}
 	/* every member must hold the object before it changes */

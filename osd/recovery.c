@@ -29,6 +29,9 @@
 #define REC_RETRY_MS	2000	/* after a failed push or pull */
 #define SELF		1ull	/* pg->peers[0] is this OSD */
 
+/* Erasure-coded shard rebuild: off until it passes test_ec_pool.sh. */
+static bool ec_recovery = false;
+
 struct rec_op {
 	struct osd *osd;
 	struct pg *pg;
@@ -50,6 +53,9 @@ struct rec_op {
 	struct install_range *irs;
 	struct store_op sop;
 	struct install in;
+	/* erasure-coded: shards rebuilt by decoding, one range each */
+	struct ec_fetch ecf;
+	struct install_range ec_irs[BS_EC_MAX_SHARDS];
 };
 
 /* A push in flight. */
@@ -195,6 +201,7 @@ static void rec_free_data(struct rec_op *r)
 	r->pulled = NULL;
 	bs_free(&r->ranges);
 	bs_free(&r->irs);
+	ec_fetch_release(&r->ecf);
 }
 
 static void rec_finish(struct rec_op *r)
@@ -294,6 +301,20 @@ static void push_cb(void *opaque, int res, struct bs_msg *reply)
 	rec_push_settled(r);
 }
 
+/* The push message's extents and data of @irs (r->n_ranges of them). */
+static void push_ranges(struct rec_op *r, const struct install_range *irs,
+			Bs__Extent *ext, Bs__Extent **extp, struct iovec *iov)
+{
+	for (size_t i = 0; i < r->n_ranges; i++) {
+		bs__extent__init(&ext[i]);
+		ext[i].offset = irs[i].off;
+		ext[i].length = irs[i].len;
+		extp[i] = &ext[i];
+		iov[i].iov_base = (void *)irs[i].data;
+		iov[i].iov_len = irs[i].len;
+	}
+}
+
 /* Send the object to every member of the entry's need set. */
 static void rec_push_all(struct rec_op *r)
 {
@@ -316,14 +337,7 @@ static void rec_push_all(struct rec_op *r)
 		extp = bs_xmalloc(r->n_ranges * sizeof(*extp));
 		iov = bs_xmalloc(r->n_ranges * sizeof(*iov));
 	}
-	for (size_t i = 0; i < r->n_ranges; i++) {
-		bs__extent__init(&ext[i]);
-		ext[i].offset = r->irs[i].off;
-		ext[i].length = r->irs[i].len;
-		extp[i] = &ext[i];
-		iov[i].iov_base = (void *)r->irs[i].data;
-		iov[i].iov_len = r->irs[i].len;
-	}
+	push_ranges(r, r->irs, ext, extp, iov);
 	oid.pool = r->oid.pool;
 	oid.pg = r->oid.pg;
 	oid.volume = r->oid.volume;
@@ -346,6 +360,16 @@ static void rec_push_all(struct rec_op *r)
 
 		if (!(need & (1ull << i)))
 			continue;
+		if (pg->erasure && !r->deleted) {
+			/* its own shard (n_ranges is 1 or 0 then) */
+			int slot = ec_slot_of(pg, pg->peers[i].osd);
+
+			if (slot < 0) {
+				r->failed |= 1ull << i;
+				continue;
+			}
+			push_ranges(r, &r->ec_irs[slot], ext, extp, iov);
+		}
 		conn = osd_peer_conn(osd, pg->peers[i].osd);
 		p = bs_xmalloc(sizeof(*p));
 		p->r = r;
@@ -368,6 +392,12 @@ static void rec_push_all(struct rec_op *r)
 		r->in.deleted = r->deleted;
 		r->in.ranges = r->irs;
 		r->in.n_ranges = r->n_ranges;
+		if (pg->erasure && !r->deleted) {
+			int slot = ec_slot_of(pg, osd->id);
+
+			r->in.ranges = slot >= 0 ? &r->ec_irs[slot] : NULL;
+			r->in.n_ranges = slot >= 0 ? r->n_ranges : 0;
+		}
 		r->in.fn = self_installed;
 		r->pending++;
 		pg_inflight_inc(pg);	/* a peering lists us after it */
@@ -548,6 +578,70 @@ static void rec_read(struct rec_op *r)
 }
 
 /* Start recovering @m now (it is idle and its object quiet). */
+/* Erasure-coded: every shard the members lack, decoded from k others. */
+static void rec_ec_fetched(struct ec_fetch *f, int res)
+{
+	struct rec_op *r = container_of(f, struct rec_op, ecf);
+	char name[32];
+
+	if (r->gen != r->pg->gen || r->osd->stopping) {
+		rec_finish(r);		/* r->m is gone with the interval */
+		return;
+	}
+	if (res) {
+		bs_warn_rl(&r->osd->rl, "pg %s: object %" PRIu64 ".%" PRIu64 ": rebuilding shards of version %" PRIx64 " failed: %s",
+			   pg_name(r->oid.pool, r->oid.pg, name, sizeof(name)),
+			   r->oid.volume, r->oid.objnum, r->version,
+			   strerror(-res));
+		r->failed |= r->m->need;
+		rec_finish(r);
+		return;
+	}
+	r->n_ranges = f->len ? 1 : 0;
+	for (unsigned i = 0; i < BS_EC_MAX_SHARDS; i++) {
+		r->ec_irs[i].off = 0;
+		r->ec_irs[i].len = f->len;
+		r->ec_irs[i].data = f->buf[i];
+	}
+	rec_push_all(r);
+}
+
+static void rec_ec_fetch(struct rec_op *r)
+{
+	struct osd *osd = r->osd;
+	struct pg *pg = r->pg;
+	struct pg_miss *m = r->m;
+	struct ec_fetch *f = &r->ecf;
+	unsigned n = 0;
+
+	memset(f, 0, sizeof(*f));
+	f->osd = osd;
+	f->pg = pg;
+	f->oid = r->oid;
+	f->version = r->version;
+	f->len = r->size;	/* every shard of a version has one size */
+	f->fn = rec_ec_fetched;
+	for (unsigned i = 0; i < pg->n_acting && i < pg->ec.k + pg->ec.m;
+	     i++) {
+		int32_t id = pg->acting[i];
+		int p = id >= 0 ? pg_peer_index(pg, id) : -1;
+
+		if (p < 0 || p >= 64 || !osd_is_up(osd, id))
+			continue;
+		if (m->need >> p & 1)
+			f->want |= 1u << i;
+		else if (n < pg->ec.k) {
+			f->sources |= 1u << i;
+			n++;
+		}
+	}
+	if (n < pg->ec.k) {
+		rec_unfound(r);
+		return;
+	}
+	ec_fetch_start(f);
+}
+
 static bool rec_start(struct osd *osd, struct pg *pg, struct pg_miss *m,
 		      bool background)
 {
@@ -555,9 +649,21 @@ static bool rec_start(struct osd *osd, struct pg *pg, struct pg_miss *m,
 		.pool = pg->pool, .pg = pg->id,
 		.volume = m->volume, .objnum = m->objnum,
 	};
-	struct osd_obj *obj = osd_obj_get(osd, &oid);
+	struct osd_obj *obj;
 	struct rec_op *r;
 
+	if (pg->erasure && !m->deleted && !ec_recovery) {
+		/*
+		 * Shard rebuild (rec_ec_fetch) is written but not working
+		 * yet (notes/ec-progress.md): leave the entry; EC reads
+		 * and writes leave the lacking members out.
+		 */
+		m->retry_ms = bs_now_ms() + 3600 * 1000;
+		bs_warn_rl(&osd->rl, "pg %u.%x: object %" PRIu64 ".%" PRIu64 ": recovery of erasure-coded shards is not enabled yet",
+			   pg->pool, pg->id, m->volume, m->objnum);
+		return false;
+	}
+	obj = osd_obj_get(osd, &oid);
 	if (obj->nmut || obj->locks) {
 		/* writes of the old interval still landing: later */
 		osd_obj_maybe_free(osd, obj);
@@ -585,6 +691,8 @@ static bool rec_start(struct osd *osd, struct pg *pg, struct pg_miss *m,
 	}
 	if (r->deleted)
 		rec_push_all(r);
+	else if (pg->erasure)
+		rec_ec_fetch(r);
 	else if (m->have & SELF)
 		rec_read(r);
 	else

@@ -44,18 +44,20 @@ void rep_send(struct osd_op *op, struct rep_target *t)
 	oid.objnum = op->oid.objnum;
 	r.map_epoch = osd->map->epoch;
 	r.oid = &oid;
-	r.op = (Bs__OsdOpKind)op->kind;
-	r.offset = op->off;
-	r.length = op->len;
+	/* an erasure-coded discard or write-zeroes sends encoded shards */
+	r.op = t->data ? BS__OSD_OP_KIND__OSD_OP_WRITE :
+			 (Bs__OsdOpKind)op->kind;
+	r.offset = t->data ? t->off : op->off;
+	r.length = t->data ? t->len : op->len;
 	r.flags = op->flags;
 	r.version = op->version;
 	r.prev_version = op->prev_version;
 	r.from_osd = (uint32_t)osd->id;
-	iov.iov_base = op->msg->data;
-	iov.iov_len = op->len;
+	iov.iov_base = t->data ? (void *)t->data : op->msg->data;
+	iov.iov_len = r.length;
 	if (conn)
 		ret = bs_conn_call(conn, BS_MSG_REP_OP, &r.base, &iov,
-				   op->kind == BS__OSD_OP_KIND__OSD_OP_WRITE,
+				   r.op == BS__OSD_OP_KIND__OSD_OP_WRITE,
 				   osd->conf.rep_timeout, rep_reply_cb, t);
 	if (ret) {
 		t->state = REP_FAILED;

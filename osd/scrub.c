@@ -922,6 +922,12 @@ static void scrub_continue(struct osd_op *op)
 			       PRIu64, name, osd->map->epoch);
 		return;
 	}
+	if (pg->erasure) {
+		op_reply_error(op, -EOPNOTSUPP,
+			       "pg %s is erasure-coded: scrub of erasure-coded pools is not implemented yet",
+			       name);
+		return;
+	}
 	if (!pg->is_primary) {
 		op_reply_error(op, -ESTALE,
 			       "%s is not the primary of pg %s at epoch %" PRIu64 " (osd.%d is)",
@@ -971,7 +977,8 @@ void scrub_tick(struct osd *osd, uint64_t now_ms)
 		for (struct pg *pg = osd->pg_tab[i]; pg; pg = pg->hnext) {
 			bool d;
 
-			if (!pg_is_active(pg) || !pg->clean || pg->scrub)
+			if (!pg_is_active(pg) || !pg->clean || pg->scrub ||
+			    pg->erasure)
 				continue;
 			d = deep && now_us >= pg->info.last_deep_scrub_us +
 						      deep * 1000;

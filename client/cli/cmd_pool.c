@@ -3,10 +3,14 @@
  * basalt pool create | ls | rm: pools live in the cluster map, so each
  * change here moves the map epoch by one.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "bs/ec.h"
+#include "bs/parse.h"
 #include "cli.h"
 
 /* Limits the CLI checks before asking; the mons check again. */
@@ -26,6 +30,8 @@ static void pool_json(struct json *j, const Bs__PoolInfo *p)
 	if (p->kind == BS__POOL_KIND__POOL_ERASURE) {
 		json_kv_u64(j, "ec_k", p->ec_k);
 		json_kv_u64(j, "ec_m", p->ec_m);
+		json_kv_u64(j, "ec_stripe_unit", p->ec_stripe_unit ?
+			    p->ec_stripe_unit : BS_EC_UNIT_DEFAULT);
 	}
 	json_kv_u64(j, "pg_num", p->pg_num);
 	json_kv_str(j, "failure_domain",
@@ -33,6 +39,24 @@ static void pool_json(struct json *j, const Bs__PoolInfo *p)
 	json_kv_str(j, "created", format_time_us(p->created_us, when,
 						 sizeof(when)));
 	json_obj_end(j);
+}
+
+/* "K+M" -> pc->ec_k, pc->ec_m, checked with bs_ec_profile_check(). */
+static int parse_ec(const char *v, Bs__PoolCreate *pc, struct bs_error *err)
+{
+	unsigned k, m;
+	int n = 0;
+
+	if (sscanf(v, "%2u+%1u%n", &k, &m, &n) != 2 || v[n] ||
+	    !isdigit((unsigned char)v[0]))
+		return bs_error_set(err, -EINVAL,
+				    "'--ec': '%s' is not a profile K+M (e.g. 2+1, 4+2, 8+3)",
+				    v);
+	if (bs_ec_profile_check(k, m, BS_EC_UNIT_DEFAULT, err))
+		return bs_error_prefix(err, "'--ec': ");
+	pc->ec_k = k;
+	pc->ec_m = m;
+	return 0;
 }
 
 static int pool_create(struct cli *cli, const struct cli_args *a,
@@ -43,17 +67,46 @@ static int pool_create(struct cli *cli, const struct cli_args *a,
 	Bs__MonCommandReply *reply = NULL;
 	const char *v;
 	struct json j;
+	uint64_t su;
 	int fd, ret;
 
 	pc.name = (char *)a->pos[0];
 	pc.kind = BS__POOL_KIND__POOL_REPLICATED;
-	v = cli_opt(a, "--size");
-	if (!v)
-		return cli_usage(cli, err,
-				 "'pool create' needs --size N, the number of replicas (e.g. --size 3)");
-	ret = cli_parse_u32(cli, "--size", v, 1, POOL_MAX_SIZE, &pc.size, err);
-	if (ret)
-		return ret;
+	v = cli_opt(a, "--ec");
+	if (v) {
+		ret = parse_ec(v, &pc, err);
+		if (ret)
+			return ret;
+		if (cli_opt(a, "--size"))
+			return cli_usage(cli, err,
+					 "'pool create': --size and --ec exclude each other (an erasure-coded pool has k+m shards)");
+		pc.kind = BS__POOL_KIND__POOL_ERASURE;
+		pc.size = pc.ec_k + pc.ec_m;
+		v = cli_opt(a, "--stripe-unit");
+		if (v) {
+			ret = bs_parse_size("--stripe-unit", v, &su, err);
+			if (ret)
+				return ret;
+			if (su > UINT32_MAX || bs_ec_profile_check(pc.ec_k,
+				pc.ec_m, (uint32_t)su, err))
+				return bs_error_set(err, -EINVAL,
+						    "'--stripe-unit': %s is not a multiple of 4K from 4K to 1M",
+						    v);
+			pc.ec_stripe_unit = (uint32_t)su;
+		}
+	} else {
+		if (cli_opt(a, "--stripe-unit"))
+			return cli_usage(cli, err,
+					 "'pool create': --stripe-unit needs --ec K+M");
+		v = cli_opt(a, "--size");
+		if (!v)
+			return cli_usage(cli, err,
+					 "'pool create' needs --size N, the number of replicas (e.g. --size 3), or --ec K+M (e.g. --ec 4+2)");
+		ret = cli_parse_u32(cli, "--size", v, 1, POOL_MAX_SIZE,
+				    &pc.size, err);
+		if (ret)
+			return ret;
+	}
 	v = cli_opt(a, "--min-size");
 	if (v) {
 		ret = cli_parse_u32(cli, "--min-size", v, 1, pc.size,
@@ -91,6 +144,15 @@ static int pool_create(struct cli *cli, const struct cli_args *a,
 		}
 		json_obj_end(&j);
 		json_end(&j);
+	} else if (reply->pool &&
+		   reply->pool->kind == BS__POOL_KIND__POOL_ERASURE) {
+		fprintf(cli->out,
+			"pool '%s' created: id %u, erasure %u+%u, stripe unit %u, min_size %u, pg_num %u, failure domain %s (epoch %" PRIu64 ")\n",
+			reply->pool->name, reply->pool->id, reply->pool->ec_k,
+			reply->pool->ec_m, reply->pool->ec_stripe_unit,
+			reply->pool->min_size, reply->pool->pg_num,
+			bs_monc_failure_domain_name(reply->pool->failure_domain),
+			reply->epoch);
 	} else if (reply->pool) {
 		fprintf(cli->out,
 			"pool '%s' created: id %u, size %u, min_size %u, pg_num %u, failure domain %s (epoch %" PRIu64 ")\n",
@@ -195,7 +257,9 @@ static int pool_rm(struct cli *cli, const struct cli_args *a,
 
 static const struct cli_opt pool_create_opts[] = {
 	{ "--size", "N", "replicas of each object (1-16)" },
-	{ "--min-size", "M", "replicas that must be up for I/O (default: size - size/2)" },
+	{ "--ec", "K+M", "erasure-coded: K data + M parity shards (2+1, 4+2, 8+3, ...)" },
+	{ "--stripe-unit", "SIZE", "erasure-coded: bytes per shard per stripe (default 4K)" },
+	{ "--min-size", "M", "replicas (shards) that must be up for writes (default: size - size/2; K+1 for --ec)" },
 	{ "--pg-num", "P", "placement groups (default 32)" },
 	{ "--failure-domain", "osd|host", "keep replicas on distinct OSDs or hosts (default host)" },
 	{ NULL },
@@ -210,8 +274,8 @@ const struct cli_cmd cli_pool_cmds[] = {
 	{
 		.group = "pool",
 		.name = "create",
-		.usage = "NAME --size N [--min-size M] [--pg-num P] [--failure-domain osd|host]",
-		.help = "create a replicated pool",
+		.usage = "NAME {--size N | --ec K+M [--stripe-unit SIZE]} [--min-size M] [--pg-num P] [--failure-domain osd|host]",
+		.help = "create a replicated or erasure-coded pool",
 		.details = "NAME is 1 to 128 of A-Z a-z 0-9 _ . -\n",
 		.opts = pool_create_opts,
 		.min_pos = 1,

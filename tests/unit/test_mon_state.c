@@ -262,26 +262,97 @@ static void test_pool_create_rejects_bad_values(void **state)
 	assert_int_equal(pool_create(st, longname, 0, 0, 0), 0);
 }
 
-static void test_pool_create_refuses_erasure_and_rack(void **state)
+static int ec_create(struct mon_state *st, const char *name, uint32_t k,
+		     uint32_t m, uint32_t unit, Bs__FailureDomain fd)
+{
+	cmd_reset();
+	bs__pool_create__init(&pc);
+	pc.name = (char *)name;
+	pc.kind = BS__POOL_KIND__POOL_ERASURE;
+	pc.ec_k = k;
+	pc.ec_m = m;
+	pc.ec_stripe_unit = unit;
+	pc.failure_domain = fd;
+	cmd.cmd_case = BS__MON_COMMAND__CMD_POOL_CREATE;
+	cmd.pool_create = &pc;
+	return mon_state_apply(st, &cmd, &res);
+}
+
+static void test_pool_create_refuses_rack(void **state)
 {
 	struct mon_state *st = *state;
 
 	cmd_reset();
 	bs__pool_create__init(&pc);
-	pc.name = "ec";
-	pc.kind = BS__POOL_KIND__POOL_ERASURE;
-	pc.ec_k = 4;
-	pc.ec_m = 2;
+	pc.name = "r";
+	pc.failure_domain = BS__FAILURE_DOMAIN__FD_RACK;
 	cmd.cmd_case = BS__MON_COMMAND__CMD_POOL_CREATE;
 	cmd.pool_create = &pc;
 	assert_int_equal(mon_state_apply(st, &cmd, &res), -EOPNOTSUPP);
-	pc.kind = BS__POOL_KIND__POOL_REPLICATED;
-	pc.failure_domain = BS__FAILURE_DOMAIN__FD_RACK;
-	assert_int_equal(mon_state_apply(st, &cmd, &res), -EOPNOTSUPP);
 	pc.failure_domain = BS__FAILURE_DOMAIN__FD_OSD;
 	assert_int_equal(mon_state_apply(st, &cmd, &res), 0);
-	assert_int_equal(mon_state_pool_by_name(st, "ec")->failure_domain,
+	assert_int_equal(mon_state_pool_by_name(st, "r")->failure_domain,
 			 BS__FAILURE_DOMAIN__FD_OSD);
+}
+
+static void test_pool_create_erasure_sets_profile_and_min_size(void **state)
+{
+	struct mon_state *st = *state;
+	const Bs__PoolInfo *p;
+	char host[8];
+	uint32_t i;
+
+	for (i = 0; i < 6; i++) {
+		snprintf(host, sizeof(host), "h%u", i);
+		assert_int_equal(osd_boot(st, i, "127.0.0.1:1", host, 0), 0);
+	}
+	assert_int_equal(ec_create(st, "ec", 4, 2, 0,
+				   BS__FAILURE_DOMAIN__FD_HOST), 0);
+	p = mon_state_pool_by_name(st, "ec");
+	assert_int_equal(p->kind, BS__POOL_KIND__POOL_ERASURE);
+	assert_int_equal(p->size, 6);
+	assert_int_equal(p->ec_k, 4);
+	assert_int_equal(p->ec_m, 2);
+	assert_int_equal(p->min_size, 5);
+	assert_int_equal(p->ec_stripe_unit, 4096);
+	assert_int_equal(ec_create(st, "ec21", 2, 1, 65536,
+				   BS__FAILURE_DOMAIN__FD_OSD), 0);
+	p = mon_state_pool_by_name(st, "ec21");
+	assert_int_equal(p->size, 3);
+	assert_int_equal(p->min_size, 3);
+	assert_int_equal(p->ec_stripe_unit, 65536);
+}
+
+static void test_pool_create_erasure_rejects_bad_profiles(void **state)
+{
+	struct mon_state *st = *state;
+	uint32_t i;
+
+	for (i = 0; i < 6; i++)
+		assert_int_equal(osd_boot(st, i, "127.0.0.1:1", "h", 0), 0);
+	assert_int_equal(ec_create(st, "e", 4, 5, 0,
+				   BS__FAILURE_DOMAIN__FD_OSD), -EINVAL);
+	assert_non_null(strstr(res.err.msg, "m must be from 1 to 4"));
+	assert_int_equal(ec_create(st, "e", 0, 2, 0,
+				   BS__FAILURE_DOMAIN__FD_OSD), -EINVAL);
+	assert_int_equal(ec_create(st, "e", 4, 2, 1000,
+				   BS__FAILURE_DOMAIN__FD_OSD), -EINVAL);
+	assert_non_null(strstr(res.err.msg, "stripe unit 1000"));
+	/* six OSDs on one host: 4+2 fits per OSD, not per host */
+	assert_int_equal(ec_create(st, "e", 4, 2, 0,
+				   BS__FAILURE_DOMAIN__FD_HOST), -ENOSPC);
+	assert_non_null(strstr(res.err.msg,
+			       "profile 4+2 needs 6 hosts (one per shard) but the cluster has 1 in"));
+	assert_int_equal(ec_create(st, "e", 8, 3, 0,
+				   BS__FAILURE_DOMAIN__FD_OSD), -ENOSPC);
+	assert_non_null(strstr(res.err.msg, "needs 11 OSDs"));
+	/* an OSD that is out does not count */
+	assert_int_equal(osd_mark(st, 5, BS__OSD_MARK_HOW__MARK_OUT), 0);
+	assert_int_equal(ec_create(st, "e", 4, 2, 0,
+				   BS__FAILURE_DOMAIN__FD_OSD), -ENOSPC);
+	assert_int_equal(st->map.n_pools, 0);
+	assert_int_equal(ec_create(st, "e", 4, 1, 0,
+				   BS__FAILURE_DOMAIN__FD_OSD), 0);
 }
 
 static void test_pool_rm_unknown_is_enoent(void **state)
@@ -644,7 +715,9 @@ int main(void)
 		T(test_pool_create_min_size_default_is_majority),
 		T(test_pool_create_duplicate_is_eexist),
 		T(test_pool_create_rejects_bad_values),
-		T(test_pool_create_refuses_erasure_and_rack),
+		T(test_pool_create_refuses_rack),
+		T(test_pool_create_erasure_sets_profile_and_min_size),
+		T(test_pool_create_erasure_rejects_bad_profiles),
 		T(test_pool_rm_unknown_is_enoent),
 		T(test_pool_rm_with_volumes_is_refused),
 		T(test_pool_ids_are_never_reused),

@@ -390,7 +390,8 @@ static void test_osdmap_erasure_pool_is_positional_k_plus_m(void **state)
 	assert_true(bs_osdmap_pool(map, 9)->erasure);
 	assert_true(bs_osdmap_pool(map, 9)->place.positional);
 	assert_int_equal(bs_osdmap_pool(map, 9)->place.size, 6);
-	assert_int_equal(bs_osdmap_pool(map, 9)->min_size, 3);
+	assert_int_equal(bs_osdmap_pool(map, 9)->min_size, 5);
+	assert_int_equal(bs_osdmap_pool(map, 9)->ec_stripe_unit, 4096);
 	assert_int_equal(bs_osdmap_pg_acting(map, bs_osdmap_pool(map, 9), 3, a),
 			 6);
 	bs_osdmap_put(&map);

@@ -60,6 +60,7 @@ enum bs_msg_type {
 	BS_MSG_PG_NOTIFY = 305,		/* PgNotify -> PG_NOTIFY_REPLY */
 	BS_MSG_PG_SCRUB_MAP = 306,	/* PgScrubMap -> PG_SCRUB_MAP_REPLY */
 	BS_MSG_PG_STRAY = 307,		/* PgStray -> PG_STRAY_REPLY */
+	BS_MSG_EC_READ = 308,		/* EcRead -> EC_READ_REPLY (+ data) */
 	BS_MSG_REP_OP_REPLY = 350,	/* RepOpReply */
 	BS_MSG_PG_QUERY_REPLY = 351,	/* PgQueryReply */
 	BS_MSG_PG_ACTIVATE_REPLY = 352,	/* PgActivateReply */
@@ -68,6 +69,7 @@ enum bs_msg_type {
 	BS_MSG_PG_NOTIFY_REPLY = 355,	/* PgNotifyReply */
 	BS_MSG_PG_SCRUB_MAP_REPLY = 356, /* PgScrubMapReply */
 	BS_MSG_PG_STRAY_REPLY = 357,	/* PgStrayReply */
+	BS_MSG_EC_READ_REPLY = 358,	/* EcReadReply (+ data) */
 };
 
 struct bs_msg_type_info {

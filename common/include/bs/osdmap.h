@@ -36,6 +36,7 @@ struct bs_osdmap_pool {
 	uint32_t min_size;
 	bool erasure;
 	uint32_t ec_k, ec_m;
+	uint32_t ec_stripe_unit;	/* erasure: bytes (0 in the map: 4 KiB) */
 };
 
 struct bs_osdmap {
