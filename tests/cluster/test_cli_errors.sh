@@ -66,7 +66,7 @@ expect_fail 2 "^basalt: unknown volume command 'grow': use one of create, ls, in
 expect_fail 2 "^basalt: 'pool' needs a command: use one of create, ls, rm" \
 	basalt pool
 expect_fail 2 "^basalt: no command given \(see 'basalt --help'\)$" basalt
-expect_fail 2 "^basalt: 'pool create': missing arguments \(usage: basalt pool create NAME --size N" \
+expect_fail 2 "^basalt: 'pool create': missing arguments \(usage: basalt pool create NAME \{--size N \| --ec K\+M" \
 	basalt pool create
 expect_fail 2 "^basalt: 'pool create' needs --size N" \
 	basalt pool create rbd
@@ -133,7 +133,7 @@ expect_fail 2 "^basalt: unknown pg command 'query': use one of ls, scrub, deep-s
 
 # --- help and version: exit 0, on stdout ------------------------------
 basalt --help >"$T/help"
-for c in "status" "mon ls" "pool create NAME --size N" "pool ls" "pool rm" \
+for c in "status" "mon ls" "pool create NAME {--size N | --ec K+M" "pool ls" "pool rm" \
 	"volume create POOL/NAME --size SIZE" "volume ls" "volume info" \
 	"volume resize" "volume rm" "volume import FILE POOL/NAME" \
 	"volume export POOL/NAME FILE" "osd ls" "osd df" "osd list-objects" \
@@ -147,7 +147,7 @@ for c in "status" "mon ls" "pool create NAME --size N" "pool ls" "pool rm" \
 	grep -qF -- "$c" "$T/help"
 done
 basalt help pool create >"$T/help.pool"
-grep -q '^Usage: basalt pool create NAME --size N' "$T/help.pool"
+grep -qF 'Usage: basalt pool create NAME {--size N | --ec K+M [--stripe-unit SIZE]}' "$T/help.pool"
 grep -q -- '--failure-domain osd|host' "$T/help.pool"
 basalt pool create --help | cmp - "$T/help.pool"
 basalt help pool | grep -q '^  pool rm NAME --yes-i-really-mean-it$'
