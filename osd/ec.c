@@ -381,14 +381,6 @@ static void ec_read(struct ec_io *io, uint64_t off, uint64_t len,
 
 /* ---- client reads ---- */
 
-static void read_released(void *opaque)
-{
-	struct osd_op *op = opaque;
-
-	op->reply_busy = false;
-	op_maybe_free(op);
-}
-
 static void client_read_done(struct ec_io *io, int res)
 {
 	struct osd_op *op = io->op;
@@ -410,7 +402,7 @@ static void client_read_done(struct ec_io *io, int res)
 	op_settle(op);
 	op->reply_busy = true;
 	bs_conn_reply(op->conn, op->msg, BS_MSG_OSD_OP_REPLY, &r.base, &iov, 1,
-		      read_released, op);
+		      op_reply_released, op);
 }
 
 static void ec_stat(struct ec_io *io)
@@ -763,14 +755,6 @@ void ec_op_free(struct osd_op *op)
 
 /* ---- member side: BS_MSG_EC_READ ---- */
 
-static void member_read_released(void *opaque)
-{
-	struct osd_op *op = opaque;
-
-	op->reply_busy = false;
-	op_maybe_free(op);
-}
-
 static void member_read_done(struct store_op *sop, int res)
 {
 	struct osd_op *op = container_of(sop, struct osd_op, sop);
@@ -794,7 +778,7 @@ static void member_read_done(struct store_op *sop, int res)
 	op_settle(op);
 	op->reply_busy = true;
 	bs_conn_reply(op->conn, op->msg, BS_MSG_EC_READ_REPLY, &r.base, &iov,
-		      1, member_read_released, op);
+		      1, op_reply_released, op);
 }
 
 void ec_member_read(struct osd_op *op)

@@ -474,6 +474,8 @@ void osd_dispatch(struct osd *osd, struct bs_conn *conn, struct bs_msg *msg);
 struct osd_op *op_new(struct osd *osd, struct bs_conn *conn,
 		      struct bs_msg *msg);
 void op_maybe_free(struct osd_op *op);
+/* bs_release_fn for zero-copy replies: the reply's data left the op. */
+void op_reply_released(void *opaque);
 /* Replied: leave every list, release the object (no free yet). */
 void op_settle(struct osd_op *op);
 /* Replied (successfully): leave every list, release, maybe free. */

@@ -60,6 +60,14 @@ struct osd_op *op_new(struct osd *osd, struct bs_conn *conn,
 	return op;
 }
 
+void op_reply_released(void *opaque)
+{
+	struct osd_op *op = opaque;
+
+	op->reply_busy = false;
+	op_maybe_free(op);
+}
+
 void op_maybe_free(struct osd_op *op)
 {
 	struct osd *osd = op->osd;
@@ -262,13 +270,6 @@ static void reply_ok(struct osd_op *op)
 	op_done(op);
 }
 
-static void read_released(void *opaque)
-{
-	struct osd_op *op = opaque;
-
-	op->reply_busy = false;
-	op_maybe_free(op);
-}
 
 static void read_done(struct store_op *sop, int res)
 {
@@ -316,7 +317,7 @@ static void read_done(struct store_op *sop, int res)
 	op_settle(op);
 	op->reply_busy = true;
 	bs_conn_reply(op->conn, op->msg, BS_MSG_OSD_OP_REPLY, &r.base, &iov, 1,
-		      read_released, op);
+		      op_reply_released, op);
 }
 
 static void primary_read(struct osd_op *op)
