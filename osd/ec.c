@@ -68,6 +68,10 @@ struct ec_io {
 	uint8_t *wbuf[BS_EC_MAX_SHARDS];	/* n * stripe_unit each */
 	bool self_write;
 	int self_slot;
+
+	/* logical size and allocation (ec_meta.c) */
+	struct ec_meta meta;
+	uint8_t *meta_val;		/* encoded, after a mutation */
 };
 
 static uint8_t *ec_alloc(size_t len)
@@ -97,6 +101,7 @@ static void ec_io_free(struct osd_op *op)
 		free(io->wbuf[i]);
 	free(io->lbuf);
 	free(io->rbuf);
+	free(io->meta_val);
 	free(io);
 	op->ec = NULL;
 }
@@ -405,6 +410,40 @@ static void client_read_done(struct ec_io *io, int res)
 		      op_reply_released, op);
 }
 
+/* The object's blob at its authoritative version into io->meta; 0 if so. */
+static int ec_stat_exact(struct ec_io *io)
+{
+	struct osd_op *op = io->op;
+
+	return ec_meta_load(op->osd, &op->oid, io->version, &io->meta);
+}
+
+/* Answer EXTENTS from io->meta; @r has the rest of the reply. */
+static void ec_extents_reply(struct ec_io *io, Bs__OsdOpReply *r)
+{
+	struct osd_op *op = io->op;
+	size_t max = op->len / (2 * EC_META_BLOCK) + 2, n;
+	uint64_t (*ranges)[2] = bs_xmalloc(max * sizeof(*ranges));
+	Bs__Extent *ext = bs_xmalloc(max * sizeof(*ext));
+	Bs__Extent **extp = bs_xmalloc(max * sizeof(*extp));
+
+	n = ec_meta_extents(&io->meta, op->off, op->len, ranges, max);
+	for (size_t i = 0; i < n; i++) {
+		bs__extent__init(&ext[i]);
+		ext[i].offset = ranges[i][0];
+		ext[i].length = ranges[i][1];
+		extp[i] = &ext[i];
+	}
+	r->n_extents = n;
+	r->extents = extp;
+	bs_conn_reply(op->conn, op->msg, BS_MSG_OSD_OP_REPLY, &r->base, NULL,
+		      0, NULL, NULL);
+	free(extp);
+	free(ext);
+	free(ranges);
+	op_done(op);
+}
+
 static void ec_stat(struct ec_io *io)
 {
 	struct osd_op *op = io->op;
@@ -420,12 +459,18 @@ static void ec_stat(struct ec_io *io)
 	}
 	r.map_epoch = op->osd->map->epoch;
 	r.version = io->version;
-	if (op->kind == BS__OSD_OP_KIND__OSD_OP_STAT) {
-		/* an upper bound: shards are padded to whole stripes */
+	if (io->version && !ec_stat_exact(io)) {
+		r.size = io->meta.size;
+		if (op->kind == BS__OSD_OP_KIND__OSD_OP_EXTENTS) {
+			ec_extents_reply(io, &r);
+			return;
+		}
+	} else if (op->kind == BS__OSD_OP_KIND__OSD_OP_STAT) {
+		/* no blob: an upper bound, shards are padded to stripes */
 		if (!store_stat(op->osd->store, &op->oid, &st))
 			r.size = st.size * op->pg->ec.k;
 	} else if (io->version) {
-		/* extents are not tracked per logical byte: all of it */
+		/* no blob: all of it */
 		e.offset = op->off;
 		e.length = op->len;
 		r.n_extents = 1;
@@ -458,6 +503,49 @@ static void write_local_done(struct store_op *sop, int res)
 	ec_check(op);
 }
 
+/*
+ * A shard range of zeros goes out as a discard, so that never-written
+ * units stay holes on the disks (and in the raw bytes of "osd df").
+ */
+static bool shard_is_hole(const struct ec_io *io, unsigned slot)
+{
+	const struct osd_op *op = io->op;
+	const uint8_t *p = io->wbuf[slot];
+	size_t len = io->n * op->pg->ec.stripe_unit;
+
+	if (op->flags & BS__OSD_OP_FLAG__OSD_FLAG_NO_HOLE)
+		return false;
+	return !p[0] && !memcmp(p, p + 1, len - 1);
+}
+
+/*
+ * The object's blob after @op (ec_meta.c): from ours at the version it
+ * follows, or, without one, an upper bound from our shard's size.
+ */
+static void ec_meta_next(struct ec_io *io)
+{
+	struct osd_op *op = io->op;
+	struct store_obj_stat st;
+
+	op->ec_meta = NULL;
+	op->ec_meta_len = 0;
+	if (op->kind == BS__OSD_OP_KIND__OSD_OP_DELETE)
+		return;
+	if (!io->version) {
+		memset(&io->meta, 0, sizeof(io->meta));
+	} else if (ec_meta_load(op->osd, &op->oid, io->version, &io->meta)) {
+		ec_meta_fill(&io->meta,
+			     store_stat(op->osd->store, &op->oid, &st) ? 0 :
+			     st.size * op->pg->ec.k);
+	}
+	ec_meta_apply(&io->meta, op->kind, op->flags, op->off, op->len);
+	io->meta.version = op->version;
+	if (!io->meta_val)
+		io->meta_val = bs_xmalloc(EC_META_MAX_LEN);
+	op->ec_meta = io->meta_val;
+	op->ec_meta_len = ec_meta_encode(&io->meta, io->meta_val);
+}
+
 /* The stripes are encoded (or it is a delete): send every member its. */
 static void ec_write_send(struct ec_io *io)
 {
@@ -483,6 +571,7 @@ static void ec_write_send(struct ec_io *io)
 			t->off = io->s0 * ec->stripe_unit;
 			t->len = io->n * ec->stripe_unit;
 			t->data = io->wbuf[i];
+			t->zero = shard_is_hole(io, i);
 		}
 	}
 	io->self_write = io->self_slot >= 0 &&
@@ -494,8 +583,13 @@ static void ec_write_send(struct ec_io *io)
 			op->counted = true;
 			pg_inflight_inc(pg);
 		}
+		ec_meta_attach(op, op->ec_meta, op->ec_meta_len);
 		if (del)
 			store_delete(osd->store, &op->sop, &op->oid);
+		else if (shard_is_hole(io, (unsigned)io->self_slot))
+			store_discard(osd->store, &op->sop, &op->oid,
+				      io->s0 * ec->stripe_unit,
+				      io->n * ec->stripe_unit, op->version);
 		else
 			store_write(osd->store, &op->sop, &op->oid,
 				    io->s0 * ec->stripe_unit,
@@ -595,6 +689,7 @@ static void ec_write_start(struct ec_io *io)
 	obj->nmut++;
 	op->mutating = true;
 	osd_list_add_tail(&pg->ops, &op->link);
+	ec_meta_next(io);
 	if (op->kind != BS__OSD_OP_KIND__OSD_OP_DELETE) {
 		io->s0 = op->off / w;
 		io->n = (end + w - 1) / w - io->s0;

@@ -49,6 +49,7 @@
  */
 #define PG_KEY_INFO		'I'	/* "I" -> PgInfo (osd.proto) */
 #define PG_KEY_CLAIM		'M'
+#define PG_KEY_EC_META		'E'	/* volume objnum -> ec_meta.c blob */
 #define PG_CLAIM_KEY_LEN	17
 #define PG_CLAIM_VAL_LEN	9
 
@@ -310,6 +311,7 @@ struct rep_target {
 	/* erasure: this member's shard range (data NULL: the op's own) */
 	uint64_t off, len;
 	const uint8_t *data;
+	bool zero;			/* erasure: all zeros, sent as a discard */
 };
 
 /*
@@ -358,6 +360,10 @@ struct osd_op {
 	uint8_t *buf;			/* read data */
 	size_t buf_cap;
 	struct ec_io *ec;		/* erasure-coded client op (ec.c) */
+	/* erasure: the object's ec_meta.c blob after the op (borrowed) */
+	const uint8_t *ec_meta;
+	size_t ec_meta_len;
+	uint8_t ec_key[17];		/* EC_META_KEY_LEN */
 };
 
 struct osd_bufpool {
@@ -685,6 +691,43 @@ void ec_check(struct osd_op *op);
 void ec_member_read(struct osd_op *op);
 void ec_release(struct osd *osd);
 void ec_op_free(struct osd_op *op);
+
+/*
+ * ec_meta.c: the logical size and 4 KiB block allocation of an
+ * erasure-coded object, kept by every member as a per-PG blob written
+ * with its shard.
+ */
+#define EC_META_KEY_LEN		17
+#define EC_META_HDR_LEN		24
+#define EC_META_BLOCK		4096u
+#define EC_META_MAX_BLOCKS	(STORE_MAX_OBJECT_SIZE / EC_META_BLOCK)
+#define EC_META_MAX_LEN		(EC_META_HDR_LEN + EC_META_MAX_BLOCKS / 8)
+struct ec_meta {
+	uint64_t version;
+	uint64_t size;			/* logical: end of the highest write */
+	uint8_t map[EC_META_MAX_BLOCKS / 8];	/* bit per block: data */
+};
+void ec_meta_key(const struct store_oid *oid, uint8_t key[EC_META_KEY_LEN]);
+/* Decode (and check) a blob into @m (NULL: only check); -EINVAL if bad. */
+int ec_meta_decode(const void *val, size_t len, struct ec_meta *m);
+/* Encode into @out (EC_META_MAX_LEN bytes); returns the length. */
+size_t ec_meta_encode(const struct ec_meta *m, uint8_t *out);
+/*
+ * Our blob of @oid if it describes @version (0), else -ENOENT, -ESTALE or
+ * -EINVAL.  Blocks on RocksDB (a point read, usually from its memtable).
+ */
+int ec_meta_load(struct osd *osd, const struct store_oid *oid,
+		 uint64_t version, struct ec_meta *m);
+/* No blob to go by: @size bytes, every block taken (an upper bound). */
+void ec_meta_fill(struct ec_meta *m, uint64_t size);
+/* The effect of a client mutation on the logical object (not DELETE). */
+void ec_meta_apply(struct ec_meta *m, unsigned kind, uint32_t flags,
+		   uint64_t off, uint64_t len);
+/* Ranges of data in [@off, +@len), merged, at most @max; returns count. */
+size_t ec_meta_extents(const struct ec_meta *m, uint64_t off, uint64_t len,
+		       uint64_t (*ranges)[2], size_t max);
+/* Put (@val) or delete (NULL) @op's blob in the batch of op->sop's next op. */
+void ec_meta_attach(struct osd_op *op, const void *val, size_t len);
 
 /* bufpool.c */
 void *osd_buf_get(struct osd *osd, size_t len, size_t *cap);

@@ -32,6 +32,7 @@ struct pwork {
 	uint32_t pool, pg;
 	struct store_list_entry *ents;	/* removal: objects left */
 	size_t n_ents, pos;
+	uint8_t ec_key[EC_META_KEY_LEN];	/* removal: its blob too */
 };
 
 static void peer_continue(struct osd_op *op);
@@ -460,7 +461,15 @@ static void remove_next(struct pwork *w)
 		return;
 	}
 	if (w->pos < w->n_ents) {
+		const struct bs_osdmap_pool *p = osd->map ?
+			bs_osdmap_pool(osd->map, w->pool) : NULL;
+
 		w->sop.fn = remove_step_done;
+		if (!p || p->erasure) {
+			ec_meta_key(&w->ents[w->pos].oid, w->ec_key);
+			store_op_attach_pg(&w->sop, w->pool, w->pg, w->ec_key,
+					   EC_META_KEY_LEN, NULL, 0);
+		}
 		store_delete(osd->store, &w->sop, &w->ents[w->pos++].oid);
 		return;
 	}

@@ -47,8 +47,12 @@ void rep_send(struct osd_op *op, struct rep_target *t)
 	/* an erasure-coded discard or write-zeroes sends encoded shards */
 	r.op = t->data ? BS__OSD_OP_KIND__OSD_OP_WRITE :
 			 (Bs__OsdOpKind)op->kind;
+	if (t->zero)
+		r.op = BS__OSD_OP_KIND__OSD_OP_DISCARD;
 	r.offset = t->data ? t->off : op->off;
 	r.length = t->data ? t->len : op->len;
+	r.ec_meta.data = (uint8_t *)op->ec_meta;
+	r.ec_meta.len = op->ec_meta_len;
 	r.flags = op->flags;
 	r.version = op->version;
 	r.prev_version = op->prev_version;
@@ -262,6 +266,9 @@ void replica_continue(struct osd_op *op)
 		rep_wait_turn(op, obj);
 		return;
 	}
+	if (pool->erasure && (op->ec_meta_len ||
+			      op->kind == BS__OSD_OP_KIND__OSD_OP_DELETE))
+		ec_meta_attach(op, op->ec_meta, op->ec_meta_len);
 	rep_apply(op, pg, obj);
 }
 
@@ -296,6 +303,14 @@ void rep_handle(struct osd *osd, struct bs_conn *conn, struct bs_msg *msg)
 	ret = op_set_oid(op, req->oid, &err);
 	if (!ret)
 		ret = op_validate(op, ki, msg->hdr.data_len, &err);
+	if (!ret && req->ec_meta.len) {
+		if (ec_meta_decode(req->ec_meta.data, req->ec_meta.len, NULL))
+			ret = bs_error_set(&err, -EINVAL,
+					   "RepOp with a bad erasure-coded object record of %zu bytes",
+					   req->ec_meta.len);
+		op->ec_meta = req->ec_meta.data;
+		op->ec_meta_len = req->ec_meta.len;
+	}
 	if (ret) {
 		op_reply_error(op, ret, "%s", err.msg);
 		return;
