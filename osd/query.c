@@ -131,19 +131,81 @@ out:
 	bs_msg_free(msg);
 }
 
+/*
+ * Does this OSD count PG @pgid's bytes as stored (logical) bytes?  Once
+ * per object: a replicated PG's primary; an erasure-coded PG's data
+ * shards (they hold the data as it is, parity is the overhead).
+ */
+static bool counts_stored(const struct osd *osd,
+			  const struct bs_osdmap_pool *pool, uint32_t pgid)
+{
+	int32_t acting[BS_PLACE_MAX_SIZE];
+	int n;
+
+	if (!pool->erasure)
+		return bs_osdmap_pg_primary(osd->map, pool, pgid) == osd->id;
+	n = bs_osdmap_pg_acting(osd->map, pool, pgid, acting);
+	for (int i = 0; i < n && i < (int)pool->ec_k; i++)
+		if (acting[i] == osd->id)
+			return true;
+	return false;
+}
+
+/* Per pool: objects (as primary), raw and stored bytes of this OSD. */
+static size_t pool_usage(struct osd *osd, Bs__PoolUsage **out)
+{
+	struct store_pg_stat *st = NULL;
+	Bs__PoolUsage *u = NULL;
+	size_t n = 0, nu = 0;
+
+	store_pg_stats(osd->store, &st, &n);
+	if (n)
+		u = bs_xmalloc(n * sizeof(*u));
+	for (size_t i = 0; i < n; i++) {
+		const struct bs_osdmap_pool *pool = osd->map ?
+			bs_osdmap_pool(osd->map, st[i].pool) : NULL;
+
+		if (!pool || st[i].pg >= pool->place.pg_num)
+			continue;	/* a removed pool: strays go soon */
+		if (!nu || u[nu - 1].pool != st[i].pool) {
+			bs__pool_usage__init(&u[nu]);
+			u[nu++].pool = st[i].pool;
+		}
+		u[nu - 1].raw_bytes += st[i].allocated;
+		if (counts_stored(osd, pool, st[i].pg))
+			u[nu - 1].stored_bytes += st[i].allocated;
+		if (bs_osdmap_pg_primary(osd->map, pool, st[i].pg) == osd->id)
+			u[nu - 1].objects += st[i].objects;
+	}
+	free(st);
+	*out = u;
+	return nu;
+}
+
 void query_statfs(struct osd *osd, struct bs_conn *conn, struct bs_msg *msg)
 {
 	Bs__OsdStatfsReply r = BS__OSD_STATFS_REPLY__INIT;
-	struct store_usage u;
+	Bs__PoolUsage *u = NULL, **up = NULL;
+	struct store_usage su;
+	size_t n;
 
-	store_usage(osd->store, &u);
+	store_usage(osd->store, &su);
 	r.id = (uint32_t)osd->id;
-	r.capacity = u.capacity;
-	r.used = u.used;
-	r.objects = u.objects;
+	r.capacity = su.capacity;
+	r.used = su.used;
+	r.objects = su.objects;
 	r.map_epoch = epoch_of(osd);
+	n = pool_usage(osd, &u);
+	if (n)
+		up = bs_xmalloc(n * sizeof(*up));
+	for (size_t i = 0; i < n; i++)
+		up[i] = &u[i];
+	r.n_pools = n;
+	r.pools = up;
 	bs_conn_reply(conn, msg, BS_MSG_OSD_STATFS_REPLY, &r.base, NULL, 0,
 		      NULL, NULL);
+	free(up);
+	free(u);
 	bs_msg_free(msg);
 }
 

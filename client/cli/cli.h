@@ -227,6 +227,23 @@ int cli_osd_calls(struct cli *cli, struct cli_osd_call *calls, size_t n,
 		  unsigned max_inflight, uint64_t timeout_ms,
 		  struct bs_error *err);
 void cli_osd_call_release(struct cli_osd_call *calls, size_t n);
+
+/* The usage of one pool summed over the OSDs (cli_pool_usage()). */
+struct cli_pool_usage {
+	uint64_t objects;
+	uint64_t stored;	/* logical bytes, once per object */
+	uint64_t raw;		/* bytes on the disks, every copy or shard */
+};
+
+/*
+ * Ask every up OSD of @map (BS_MSG_OSD_STATFS) and sum what each holds of
+ * each pool: @out[i] for map->pools[i] (@out has map->n_pools entries).
+ * *missing is set to the number of up OSDs that did not answer (their
+ * bytes are not counted).  Returns 0 or -errno.
+ */
+int cli_pool_usage(struct cli *cli, const Bs__ClusterMap *map,
+		   struct cli_pool_usage *out, unsigned *missing,
+		   struct bs_error *err);
 /* Close the OSD connections and the messenger (before the monc). */
 void cli_osdc_release(struct cli *cli);
 

@@ -105,6 +105,16 @@ struct df_row {
 	const char *why;		/* "down", "no answer" */
 };
 
+/* The OSD's share of logical bytes, over its pools (osd.proto PoolUsage). */
+static uint64_t df_stored(const Bs__OsdStatfsReply *st)
+{
+	uint64_t stored = 0;
+
+	for (size_t i = 0; i < st->n_pools; i++)
+		stored += st->pools[i]->stored_bytes;
+	return stored;
+}
+
 static void df_json(struct json *j, const struct df_row *r)
 {
 	const Bs__OsdStatfsReply *st = r->st;
@@ -128,6 +138,18 @@ static void df_json(struct json *j, const struct df_row *r)
 		json_double(j, st->capacity ? 100.0 * (double)st->used /
 			    (double)st->capacity : 0.0, 2);
 		json_kv_u64(j, "objects", st->objects);
+		json_kv_u64(j, "stored", df_stored(st));
+		json_key(j, "pools");
+		json_arr_begin(j);
+		for (size_t i = 0; i < st->n_pools; i++) {
+			json_obj_begin(j);
+			json_kv_u64(j, "pool", st->pools[i]->pool);
+			json_kv_u64(j, "objects", st->pools[i]->objects);
+			json_kv_u64(j, "raw", st->pools[i]->raw_bytes);
+			json_kv_u64(j, "stored", st->pools[i]->stored_bytes);
+			json_obj_end(j);
+		}
+		json_arr_end(j);
 		json_kv_u64(j, "map_epoch", st->map_epoch);
 	} else {
 		json_key(j, "capacity");
@@ -147,11 +169,11 @@ static void df_json(struct json *j, const struct df_row *r)
 static void df_print(struct cli *cli, const struct df_row *rows, size_t n)
 {
 	static const char *const heads[] = {
-		">ID", "HOST", "STATUS", ">SIZE", ">USED", ">AVAIL", ">%USE",
-		">OBJECTS",
+		">ID", "HOST", "STATUS", ">SIZE", ">USED", ">STORED", ">AVAIL",
+		">%USE", ">OBJECTS",
 	};
-	uint64_t cap = 0, used = 0, objects = 0;
-	char id[16], c1[32], c2[32], c3[32], pct[16], objs[24];
+	uint64_t cap = 0, used = 0, stored = 0, objects = 0;
+	char id[16], c1[32], c2[32], c3[32], c4[32], pct[16], objs[24];
 	const Bs__OsdStatfsReply *st;
 	struct table *t;
 	size_t i;
@@ -163,13 +185,14 @@ static void df_print(struct cli *cli, const struct df_row *rows, size_t n)
 		if (!st) {
 			const char *row[] = {
 				id, rows[i].o->host, rows[i].why, NULL, NULL,
-				NULL, NULL, NULL,
+				NULL, NULL, NULL, NULL,
 			};
 			table_add(t, row);
 			continue;
 		}
 		cap += st->capacity;
 		used += st->used;
+		stored += df_stored(st);
 		objects += st->objects;
 		snprintf(pct, sizeof(pct), "%.2f", st->capacity ?
 			 100.0 * (double)st->used / (double)st->capacity : 0.0);
@@ -179,6 +202,7 @@ static void df_print(struct cli *cli, const struct df_row *rows, size_t n)
 			rows[i].o->in ? "up" : "up (out)",
 			format_bytes(st->capacity, c1, sizeof(c1)),
 			format_bytes(st->used, c2, sizeof(c2)),
+			format_bytes(df_stored(st), c4, sizeof(c4)),
 			format_bytes(st->capacity > st->used ?
 				     st->capacity - st->used : 0, c3,
 				     sizeof(c3)),
@@ -193,6 +217,7 @@ static void df_print(struct cli *cli, const struct df_row *rows, size_t n)
 		"TOTAL", "", "",
 		format_bytes(cap, c1, sizeof(c1)),
 		format_bytes(used, c2, sizeof(c2)),
+		format_bytes(stored, c4, sizeof(c4)),
 		format_bytes(cap > used ? cap - used : 0, c3, sizeof(c3)),
 		pct, objs,
 	};
@@ -252,6 +277,50 @@ out:
 	free(calls);
 	free(rows);
 	bs__cluster_map__free_unpacked(map, NULL);
+	return ret;
+}
+
+int cli_pool_usage(struct cli *cli, const Bs__ClusterMap *map,
+		   struct cli_pool_usage *out, unsigned *missing,
+		   struct bs_error *err)
+{
+	Bs__OsdStatfs req = BS__OSD_STATFS__INIT;
+	struct cli_osd_call *calls;
+	size_t i, n = map->n_osds;
+	int ret;
+
+	memset(out, 0, map->n_pools * sizeof(*out));
+	*missing = 0;
+	calls = bs_xcalloc(n + 1, sizeof(*calls));
+	for (i = 0; i < n; i++) {
+		calls[i].osd = (int32_t)map->osds[i]->id;
+		calls[i].addr = map->osds[i]->up ? map->osds[i]->addr : NULL;
+		calls[i].type = BS_MSG_OSD_STATFS;
+		calls[i].body = &req.base;
+	}
+	ret = cli_osd_calls(cli, calls, n, OSD_QUERY_INFLIGHT,
+			    query_timeout(cli), err);
+	for (i = 0; !ret && i < n; i++) {
+		const Bs__OsdStatfsReply *st;
+
+		if (!map->osds[i]->up)
+			continue;
+		if (calls[i].res) {
+			(*missing)++;
+			continue;
+		}
+		st = (const Bs__OsdStatfsReply *)calls[i].reply->body;
+		for (size_t u = 0; u < st->n_pools; u++)
+			for (size_t p = 0; p < map->n_pools; p++) {
+				if (map->pools[p]->id != st->pools[u]->pool)
+					continue;
+				out[p].objects += st->pools[u]->objects;
+				out[p].stored += st->pools[u]->stored_bytes;
+				out[p].raw += st->pools[u]->raw_bytes;
+			}
+	}
+	cli_osd_call_release(calls, n);
+	free(calls);
 	return ret;
 }
 

@@ -17,7 +17,14 @@
 #define POOL_MAX_SIZE	16
 #define POOL_MAX_PG_NUM	65536
 
-static void pool_json(struct json *j, const Bs__PoolInfo *p)
+/* raw / stored, or a negative number when nothing is stored */
+static double raw_ratio(const struct cli_pool_usage *u)
+{
+	return u && u->stored ? (double)u->raw / (double)u->stored : -1.0;
+}
+
+static void pool_json_usage(struct json *j, const Bs__PoolInfo *p,
+			    const struct cli_pool_usage *u)
 {
 	char when[32];
 
@@ -38,7 +45,22 @@ static void pool_json(struct json *j, const Bs__PoolInfo *p)
 		    bs_monc_failure_domain_name(p->failure_domain));
 	json_kv_str(j, "created", format_time_us(p->created_us, when,
 						 sizeof(when)));
+	if (u) {
+		json_kv_u64(j, "objects", u->objects);
+		json_kv_u64(j, "stored", u->stored);
+		json_kv_u64(j, "raw", u->raw);
+		json_key(j, "raw_ratio");
+		if (raw_ratio(u) < 0)
+			json_null(j);
+		else
+			json_double(j, raw_ratio(u), 2);
+	}
 	json_obj_end(j);
+}
+
+static void pool_json(struct json *j, const Bs__PoolInfo *p)
+{
+	pool_json_usage(j, p, NULL);
 }
 
 /* "K+M" -> pc->ec_k, pc->ec_m, checked with bs_ec_profile_check(). */
@@ -173,12 +195,17 @@ static int pool_ls(struct cli *cli, const struct cli_args *a,
 {
 	static const char *const heads[] = {
 		">ID", "NAME", "KIND", ">SIZE", ">MIN_SIZE", ">PG_NUM",
-		"FAILURE_DOMAIN", "CREATED",
+		"FAILURE_DOMAIN", "CREATED", ">OBJECTS", ">STORED", ">RAW",
+		">RAW/STORED",
 	};
 	Bs__ClusterMap *map = NULL;
 	const Bs__PoolInfo *p;
+	struct cli_pool_usage *use, *u;
+	struct bs_error uerr = { 0 };
 	struct table *t;
 	char id[16], size[16], min_size[16], pg_num[16], when[32];
+	char objs[24], stored[32], raw[32], ratio[16];
+	unsigned missing = 0;
 	struct json j;
 	size_t i;
 	int ret;
@@ -186,11 +213,22 @@ static int pool_ls(struct cli *cli, const struct cli_args *a,
 	ret = cli_get_map(cli, &map, err);
 	if (ret)
 		return ret;
+	/* usage from the OSDs; without it the pools are listed all the same */
+	use = bs_xcalloc(map->n_pools + 1, sizeof(*use));
+	if (cli_pool_usage(cli, map, use, &missing, &uerr)) {
+		free(use);
+		use = NULL;
+	}
+	if (missing)
+		fprintf(stderr,
+			"basalt: %u OSDs that are up did not answer: their bytes are not counted\n",
+			missing);
 	if (cli->format == CLI_FORMAT_JSON) {
 		json_init(&j, cli->out);
 		json_arr_begin(&j);
 		for (i = 0; i < map->n_pools; i++)
-			pool_json(&j, map->pools[i]);
+			pool_json_usage(&j, map->pools[i],
+					use ? &use[i] : NULL);
 		json_arr_end(&j);
 		json_end(&j);
 	} else {
@@ -201,18 +239,31 @@ static int pool_ls(struct cli *cli, const struct cli_args *a,
 			snprintf(size, sizeof(size), "%u", p->size);
 			snprintf(min_size, sizeof(min_size), "%u", p->min_size);
 			snprintf(pg_num, sizeof(pg_num), "%u", p->pg_num);
+			u = use ? &use[i] : NULL;
+			snprintf(objs, sizeof(objs), "%" PRIu64,
+				 u ? u->objects : 0);
+			format_bytes(u ? u->stored : 0, stored, sizeof(stored));
+			format_bytes(u ? u->raw : 0, raw, sizeof(raw));
+			if (raw_ratio(u) < 0)
+				snprintf(ratio, sizeof(ratio), "-");
+			else
+				snprintf(ratio, sizeof(ratio), "%.2f",
+					 raw_ratio(u));
 			const char *row[] = {
 				id, p->name, bs_monc_pool_kind_name(p->kind),
 				size, min_size, pg_num,
 				bs_monc_failure_domain_name(p->failure_domain),
 				format_time_us(p->created_us, when,
 					       sizeof(when)),
+				u ? objs : "-", u ? stored : "-",
+				u ? raw : "-", ratio,
 			};
 			table_add(t, row);
 		}
 		table_print(t, cli->out);
 		table_free(&t);
 	}
+	free(use);
 	bs__cluster_map__free_unpacked(map, NULL);
 	return 0;
 }

@@ -332,6 +332,7 @@ struct store_pg_stat {
 	uint32_t pool, pg;
 	uint64_t objects;
 	uint64_t bytes;		/* sum of object sizes */
+	uint64_t allocated;	/* bytes of disk they hold */
 };
 
 /*

@@ -43,6 +43,8 @@ int store_pg_stats(struct store *s, struct store_pg_stat **out, size_t *n)
 			v[cnt].pg = o->oid.pg;
 			v[cnt].objects = 1;
 			v[cnt].bytes = o->durable->size;
+			v[cnt].allocated = (uint64_t)o->durable->n_blk *
+					   STORE_BLOCK_SIZE;
 			cnt++;
 		}
 	}
@@ -53,6 +55,7 @@ int store_pg_stats(struct store *s, struct store_pg_stat **out, size_t *n)
 		if (w && !stat_cmp(&v[w - 1], &v[i])) {
 			v[w - 1].objects++;
 			v[w - 1].bytes += v[i].bytes;
+			v[w - 1].allocated += v[i].allocated;
 			continue;
 		}
 		v[w++] = v[i];

@@ -55,7 +55,7 @@ jq -e '.[2].status == "unknown" or .[2].status == "down"' "$T/df3.json"
 jq -e '.[2].capacity == null and .[2].objects == null' "$T/df3.json"
 jq -e '[.[0], .[1]] | all(.[]; .status == "ok" and .objects == 2)' \
 	"$T/df3.json"
-basalt osd df | grep -E '^osd\.2 +host-2 +(unknown|down) +- +- +- +- +-$'
+basalt osd df | grep -E '^osd\.2 +host-2 +(unknown|down) +- +- +- +- +- +-$'
 
 df_all_ok()
 {
