@@ -11,9 +11,10 @@
 # the CPU time of every process (bench/lib/cpuwatch.py, from /proc), and
 # prints one table with the targets of docs/performance.md.  Not a test.
 #
-#   bench/compare.sh                    (as root; about 15 minutes, 18
-#                                        once Basalt has EC pools)
+#   bench/compare.sh                    (as root; about 18 minutes)
 #   RUNTIME=5 bench/compare.sh          (a quick check, about 5 minutes)
+#   RUNTIME=5 PARTS="basalt ceph" POOLS=ec bench/compare.sh
+#                                       (only the EC 2+1 rows, ~4 minutes)
 #
 # Environment:
 #   RUNTIME=20 RAMP=4     seconds measured and warmed up per fio job
@@ -21,6 +22,9 @@
 #   PARTS="disk basalt ceph"   what to run; add "profile" for a CPU
 #                         profile of Basalt's OSDs on 4K writes (perf,
 #                         cpu-clock sampling with call graphs)
+#   POOLS="rep ec"        which pools Basalt and Ceph measure: replicated
+#                         size 3, erasure-coded 2+1 (the space each takes
+#                         for the prefilled volume is in space.txt)
 #   BASALT_BIN            Basalt's binaries (default build-bench/bin: a
 #                         Release build without sanitizers, with
 #                         -DBASALT_FIO=ON for lib/libfio_basalt.so)
@@ -38,7 +42,7 @@ set -euo pipefail
 prog=compare.sh
 case "${1:-}" in
 '') ;;
--h|--help) sed -n '3,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+-h|--help) sed -n '3,39p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 *) echo "$prog: takes no arguments, only environment variables (see --help)" >&2; exit 2 ;;
 esac
 [[ "${VOL_SIZE:-4G}" =~ ^[1-9][0-9]*[MG]$ ]] || {
@@ -53,6 +57,7 @@ RUNTIME=${RUNTIME:-20}
 RAMP=${RAMP:-$([ "$RUNTIME" -ge 10 ] 2>/dev/null && echo 4 || echo 1)}
 VOL_SIZE=${VOL_SIZE:-4G}
 PARTS=${PARTS:-disk basalt ceph}
+POOLS=${POOLS:-rep ec}
 WORK=${WORK_DIR:-/var/tmp/basalt-compare}
 KEEP=${KEEP:-0}
 LOCK=/var/tmp/basalt-compare.lock
@@ -80,6 +85,11 @@ has_part()
 	case " $PARTS " in *" $1 "*) return 0 ;; *) return 1 ;; esac
 }
 
+has_pool()
+{
+	case " $POOLS " in *" $1 "*) return 0 ;; *) return 1 ;; esac
+}
+
 if [ -n "${REPORT_ONLY:-}" ]; then
 	exec python3 "$lib/compare_report.py" "$REPORT_ONLY"
 fi
@@ -91,6 +101,11 @@ fi
 for p in $PARTS; do
 	case "$p" in disk|basalt|ceph|profile) ;;
 	*) die "PARTS: unknown part '$p' (disk basalt ceph profile)" ;;
+	esac
+done
+for p in $POOLS; do
+	case "$p" in rep|ec) ;;
+	*) die "POOLS: unknown pool kind '$p' (rep ec)" ;;
 	esac
 done
 
@@ -367,6 +382,7 @@ fi
 	echo "ramp=$RAMP"
 	echo "vol_size=$VOL_SIZE"
 	echo "parts=$PARTS"
+	echo "pools=$POOLS"
 	echo "uptime_before=$(uptime)"
 	echo "kernel=$(uname -r)"
 	echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores"
@@ -438,11 +454,13 @@ part_basalt()
 	osd_pids=$(cat "$bdir"/osd.{0,1,2}.pid | paste -sd,)
 	mon_pids=$(cat "$bdir/mon.0.pid")
 	check_loopback ${osd_pids//,/ } $mon_pids
+	local -a eng=(--ioengine="external:$engine" --conf="$bdir/basalt.conf")
+	has_pool rep || { basalt_ec; basalt_done; return 0; }
 	basalt pool create rbd --size 3 --failure-domain osd --pg-num 64 >&2
 	basalt volume create rbd/rep --size "$VOL_SIZE" >&2
 
-	local -a eng=(--ioengine="external:$engine" --conf="$bdir/basalt.conf")
 	prefill basalt_rep_engine "${eng[@]}" --pool=rbd --volume=rep
+	basalt_space rbd
 	run_jobs basalt_rep_engine "${eng[@]}" --pool=rbd --volume=rep
 
 	# The same volume through basalt-nbd and fio's nbd engine.
@@ -461,14 +479,39 @@ part_basalt()
 	run_jobs basalt_rep_nbd --ioengine=nbd --uri="nbd://$ADDR:$port/rbd/rep"
 	stop_pid "$nbd_pid" basalt-nbd 15
 	nbd_pid=
+	! has_pool ec || basalt_ec
+	basalt_done
+}
 
-	# Erasure coding 2+1, when this build has it.
+# Basalt's raw and stored bytes of pool $1 after its prefill (pool ls).
+basalt_space()
+{
+	basalt pool ls --format json >"$RESULTS/basalt_pools.json" 2>&1 ||
+		return 0
+	python3 - "$RESULTS/basalt_pools.json" "$1" >>"$RESULTS/space.txt" <<'EOF' || true
+import json, sys
+for p in json.load(open(sys.argv[1])):
+    if p["name"] == sys.argv[2] and p.get("stored"):
+        print(f"basalt {p['name']} (erasure {p['ec_k']}+{p['ec_m']})"
+              if p["kind"] == "erasure" else
+              f"basalt {p['name']} (replicated size {p['size']})",
+              f"stored={p['stored']} raw={p['raw']} "
+              f"raw/stored={p['raw'] / p['stored']:.2f}")
+EOF
+}
+
+# Erasure coding 2+1: the same jobs through the fio engine.
+basalt_ec()
+{
+	local out
+
 	if out=$(basalt pool create ecpool --ec 2+1 --failure-domain osd \
 		--pg-num 32 2>&1); then
 		echo "$out" >&2
 		if basalt volume create ecpool/ec --size "$VOL_SIZE" >&2 &&
 			prefill basalt_ec_engine "${eng[@]}" --pool=ecpool --volume=ec
 		then
+			basalt_space ecpool
 			run_jobs basalt_ec_engine "${eng[@]}" --pool=ecpool --volume=ec
 		else
 			na basalt_ec_engine "n/a (EC volume could not be written: see basalt_ec_engine/fio.stderr)"
@@ -477,7 +520,10 @@ part_basalt()
 		echo "$out" >"$RESULTS/ec_pool_create.txt"
 		na basalt_ec_engine "n/a (EC pools not supported by this build)"
 	fi
+}
 
+basalt_done()
+{
 	du -sh --apparent-size "$bdir"/osd.*.data >"$RESULTS/basalt_osd_files.txt" 2>&1 || true
 	du -sh "$bdir"/osd.* >>"$RESULTS/basalt_osd_files.txt" 2>&1 || true
 	cp "$bdir/basalt.conf" "$RESULTS/basalt.conf"
@@ -528,6 +574,35 @@ m = json.load(sys.stdin)["pgmap"]
 clean = sum(x["count"] for x in m.get("pgs_by_state", [])
             if x["state_name"] == "active+clean")
 sys.exit(not (m["num_pgs"] > 0 and clean == m["num_pgs"]))'
+}
+
+# Ceph's stored and raw bytes of pool $1 after its prefill (ceph df).
+ceph_space()
+{
+	local i
+
+	# the OSDs' PG stats reach the mgr every few seconds: wait (up to a
+	# minute) for the whole prefilled volume
+	for ((i = 0; i < 20; i++)); do
+		ceph df detail -f json >"$RESULTS/ceph_df.json" 2>/dev/null || return 0
+		python3 - "$RESULTS/ceph_df.json" "$1" "$((vol_mb * 1048576))" <<'EOF' && break
+import json, sys
+for p in json.load(open(sys.argv[1]))["pools"]:
+    if p["name"] == sys.argv[2]:
+        sys.exit(p["stats"]["stored"] < int(sys.argv[3]) * 0.99)
+sys.exit(1)
+EOF
+		sleep 3
+	done
+	python3 - "$RESULTS/ceph_df.json" "$1" >>"$RESULTS/space.txt" <<'EOF' || true
+import json, sys
+for p in json.load(open(sys.argv[1]))["pools"]:
+    if p["name"] == sys.argv[2] and p["stats"]["stored"]:
+        s = p["stats"]
+        print(f"ceph {p['name']} stored={s['stored']} "
+              f"raw={s['bytes_used']} "
+              f"raw/stored={s['bytes_used'] / s['stored']:.2f}")
+EOF
 }
 
 ceph_daemon()
@@ -640,10 +715,16 @@ EOF
 	ceph osd pool ls detail >"$RESULTS/ceph_pools.txt" 2>&1 || true
 
 	local -a r=(--ioengine=rbd --clientname=admin --pool=rbd --invalidate=0)
-	prefill ceph_rep "${r[@]}" --rbdname=img_rep
-	run_jobs ceph_rep "${r[@]}" --rbdname=img_rep
-	prefill ceph_ec "${r[@]}" --rbdname=img_ec
-	run_jobs ceph_ec "${r[@]}" --rbdname=img_ec
+	if has_pool rep; then
+		prefill ceph_rep "${r[@]}" --rbdname=img_rep
+		ceph_space rbd
+		run_jobs ceph_rep "${r[@]}" --rbdname=img_rep
+	fi
+	if has_pool ec; then
+		prefill ceph_ec "${r[@]}" --rbdname=img_ec
+		ceph_space ecpool
+		run_jobs ceph_ec "${r[@]}" --rbdname=img_ec
+	fi
 
 	ceph status >"$RESULTS/ceph_status.txt" 2>&1 || true
 	log "ceph: stopping the cluster"

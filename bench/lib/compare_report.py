@@ -190,6 +190,37 @@ def lines(path, n, skip_hex=False):
     return out[:n]
 
 
+def space(res):
+    """Stored and raw bytes of each prefilled volume's pool (space.txt:
+    lines "SYSTEM POOL ... stored=N raw=N raw/stored=X")."""
+    rows = []
+    try:
+        with open(os.path.join(res, "space.txt")) as f:
+            for line in f:
+                kv = dict(x.split("=", 1) for x in line.split()
+                          if "=" in x)
+                if "stored" in kv and "raw" in kv:
+                    name = " ".join(x for x in line.split() if "=" not in x)
+                    rows.append((name, int(kv["stored"]), int(kv["raw"])))
+    except (OSError, ValueError):
+        return
+    if not rows:
+        return
+    p = print
+    p()
+    p("## Space for the same data")
+    p()
+    p("Each pool's bytes after its volume was written in full (Basalt: "
+      "`basalt pool ls`, Ceph: `ceph df detail`): stored = the data once, "
+      "raw = every replica or shard on the disks.")
+    p()
+    p("| pool | stored MiB | raw MiB | raw / stored |")
+    p("|---|---:|---:|---:|")
+    for name, stored, raw in rows:
+        p(f"| {name} | {stored / 1048576:,.0f} | {raw / 1048576:,.0f} | "
+          f"{raw / stored:.2f} |")
+
+
 def profile(res):
     """The perf profile of PARTS=profile, if this run made one."""
     d = os.path.join(res, "profile")
@@ -435,6 +466,7 @@ def main():
               f"{g('machine_steal')} | {g('idle')} | "
               f"{fmt(r.get('fio_us_per_io'))} | "
               f"{fmt(r.get('osd_us_per_io')) if 'osd' in c else '—'} |")
+    space(res)
     profile(res)
     errs = [(s, j) for (s, j), r in R.items() if r and r["error"]]
     if errs:
