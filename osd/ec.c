@@ -466,7 +466,7 @@ static void ec_stat(struct ec_io *io)
 			return;
 		}
 	} else if (op->kind == BS__OSD_OP_KIND__OSD_OP_STAT) {
-		/* no blob: an upper bound, shards are padded to stripes */
+		/* no blob: our shard's size times k, an estimate */
 		if (!store_stat(op->osd->store, &op->oid, &st))
 			r.size = st.size * op->pg->ec.k;
 	} else if (io->version) {
@@ -519,25 +519,24 @@ static bool shard_is_hole(const struct ec_io *io, unsigned slot)
 }
 
 /*
- * The object's blob after @op (ec_meta.c): from ours at the version it
- * follows, or, without one, an upper bound from our shard's size.
+ * The object's blob after @op (ec_meta.c), from ours at the version it
+ * follows.  Without one (we lack the object, or it predates the blobs)
+ * none is sent: a shard's size is no bound once zero shards are
+ * discards, so the members' blobs go stale and STAT and EXTENTS fall
+ * back to whole ranges until the object is deleted.
  */
 static void ec_meta_next(struct ec_io *io)
 {
 	struct osd_op *op = io->op;
-	struct store_obj_stat st;
 
 	op->ec_meta = NULL;
 	op->ec_meta_len = 0;
 	if (op->kind == BS__OSD_OP_KIND__OSD_OP_DELETE)
 		return;
-	if (!io->version) {
+	if (!io->version)
 		memset(&io->meta, 0, sizeof(io->meta));
-	} else if (ec_meta_load(op->osd, &op->oid, io->version, &io->meta)) {
-		ec_meta_fill(&io->meta,
-			     store_stat(op->osd->store, &op->oid, &st) ? 0 :
-			     st.size * op->pg->ec.k);
-	}
+	else if (ec_meta_load(op->osd, &op->oid, io->version, &io->meta))
+		return;
 	ec_meta_apply(&io->meta, op->kind, op->flags, op->off, op->len);
 	io->meta.version = op->version;
 	if (!io->meta_val)
@@ -583,7 +582,8 @@ static void ec_write_send(struct ec_io *io)
 			op->counted = true;
 			pg_inflight_inc(pg);
 		}
-		ec_meta_attach(op, op->ec_meta, op->ec_meta_len);
+		if (del || op->ec_meta)
+			ec_meta_attach(op, op->ec_meta, op->ec_meta_len);
 		if (del)
 			store_delete(osd->store, &op->sop, &op->oid);
 		else if (shard_is_hole(io, (unsigned)io->self_slot))

@@ -141,14 +141,6 @@ static bool bit(const struct ec_meta *m, uint64_t b)
 	return m->map[b / 8] >> (b % 8) & 1;
 }
 
-void ec_meta_fill(struct ec_meta *m, uint64_t size)
-{
-	size = BS_MIN(size, (uint64_t)STORE_MAX_OBJECT_SIZE);
-	memset(m->map, 0, sizeof(m->map));
-	m->size = size;
-	set_bits(m, 0, (size + EC_META_BLOCK - 1) / EC_META_BLOCK, true);
-}
-
 void ec_meta_apply(struct ec_meta *m, unsigned kind, uint32_t flags,
 		   uint64_t off, uint64_t len)
 {

@@ -718,8 +718,6 @@ size_t ec_meta_encode(const struct ec_meta *m, uint8_t *out);
  */
 int ec_meta_load(struct osd *osd, const struct store_oid *oid,
 		 uint64_t version, struct ec_meta *m);
-/* No blob to go by: @size bytes, every block taken (an upper bound). */
-void ec_meta_fill(struct ec_meta *m, uint64_t size);
 /* The effect of a client mutation on the logical object (not DELETE). */
 void ec_meta_apply(struct ec_meta *m, unsigned kind, uint32_t flags,
 		   uint64_t off, uint64_t len);
