@@ -62,6 +62,24 @@ awk '$3 == 0 { d += $2 } END { print d }' "$T/map.ec" >"$T/data"
 [ "$(cat "$T/data")" = $(( (4 + 68 + 1024 - 256 - 64 + 8 + 12) * 1024 )) ]
 [ "$(awk '$3 == 3' "$T/map.ec" | wc -l)" -ge 6 ]
 
+# STAT: the same logical sizes (the end of the highest byte written)
+ostat()
+{
+	"$BASALT_BIN/basalt-osd-tool" stat -c "$BASALT_CONF" --timeout 30 \
+		--pool "${1%/*}" --object-size 1M --offset "$2" --volume \
+		"$(basalt volume info "$1" --format json | jq .id)" |
+		sed 's/^version [0-9a-f]* //'
+}
+for off in 1M 3M 8M 12M 15M 16M 20M; do
+	ostat rep/s $off >"$T/stat.rep"
+	ostat ec/s $off >"$T/stat.ec"
+	cat "$T/stat.ec"
+	cmp "$T/stat.rep" "$T/stat.ec"
+done
+[ "$(ostat ec/s 8M)" = "size $((72 * 1024))" ]
+[ "$(ostat ec/s 20M)" = "size 12288" ]
+[ "$(ostat ec/s 3M)" = absent ]
+
 used() { basalt volume info "$1" --format json | jq -r .used; }
 [ "$(used rep/s)" = "$(cat "$T/data")" ]
 [ "$(used ec/s)" = "$(cat "$T/data")" ]

@@ -21,6 +21,9 @@
  *          "pg PG" (hex), then for each member of the object's acting
  *          set, primary first: "osd.N OFFSET", the byte offset of the
  *          block in its data file (or "osd.N hole")
+ *   stat   --pool P --volume V [--object-size S] --offset OFF
+ *          OSD_OP_STAT of the object holding OFF, asked of its primary:
+ *          "version V size S" (V hex), or "absent"
  *   misdirect --pool P --volume V [--object-size S]
  *          sends bad requests for object 0 straight to OSDs: a write to
  *          a member that is not the primary, a write naming the wrong
@@ -623,6 +626,36 @@ static void cmd_locate(struct tool *t)
 	}
 }
 
+static void cmd_stat(struct tool *t)
+{
+	Bs__OsdOp op = BS__OSD_OP__INIT;
+	Bs__ObjectId oid = BS__OBJECT_ID__INIT;
+	const struct bs_osdmap_osd *o;
+	const Bs__OsdOpReply *r;
+	struct any_call c;
+
+	oid.pool = t->pool->id;
+	oid.volume = t->volume;
+	oid.objnum = t->offset / t->object_size;
+	oid.pg = bs_osdmap_object_pg(t->pool, t->volume, oid.objnum);
+	op.map_epoch = t->map->epoch;
+	op.oid = &oid;
+	op.op = BS__OSD_OP_KIND__OSD_OP_STAT;
+	o = bs_osdmap_osd(t->map, bs_osdmap_pg_primary(t->map, t->pool,
+						       oid.pg));
+	if (!o)
+		die("pg %x has no primary up", oid.pg);
+	if (call_osd(t, o, BS_MSG_OSD_OP, &op.base, 5000, &c) == -ENOENT) {
+		printf("absent\n");
+		return;
+	}
+	if (c.res)
+		die("stat: osd.%d: %s", o->id, c.err);
+	r = (const Bs__OsdOpReply *)c.reply->body;
+	printf("version %" PRIx64 " size %" PRIu64 "\n", r->version, r->size);
+	bs_msg_free(c.reply);
+}
+
 /* One raw OsdOp for object 0 to @o, with optional data; returns the res. */
 static int raw_op(struct tool *t, const struct bs_osdmap_osd *o,
 		  uint32_t pg, Bs__OsdOpKind kind, uint64_t off, uint64_t len,
@@ -796,8 +829,8 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "write") && strcmp(cmd, "read") &&
 	    strcmp(cmd, "verify") && strcmp(cmd, "pg-states") &&
 	    strcmp(cmd, "scrub") && strcmp(cmd, "locate") &&
-	    strcmp(cmd, "misdirect"))
-		die("usage: basalt-osd-tool write|read|verify|list|statfs|pg-states|scrub|locate|misdirect ... (see the source)");
+	    strcmp(cmd, "misdirect") && strcmp(cmd, "stat"))
+		die("usage: basalt-osd-tool write|read|verify|list|statfs|pg-states|scrub|locate|stat|misdirect ... (see the source)");
 	if (!t.pool_name)
 		die("%s needs --pool NAME", cmd);
 	connect_mons(&t);
@@ -808,6 +841,8 @@ int main(int argc, char **argv)
 		cmd_scrub(&t);
 	} else if (!strcmp(cmd, "locate")) {
 		cmd_locate(&t);
+	} else if (!strcmp(cmd, "stat")) {
+		cmd_stat(&t);
 	} else if (!strcmp(cmd, "misdirect")) {
 		cmd_misdirect(&t);
 	} else if (!strcmp(cmd, "write")) {
