@@ -65,9 +65,8 @@ awk '$3 == 0 { d += $2 } END { print d }' "$T/map.ec" >"$T/data"
 # STAT: the same logical sizes (the end of the highest byte written)
 ostat()
 {
-	"$BASALT_BIN/basalt-osd-tool" stat -c "$BASALT_CONF" --timeout 30 \
-		--pool "${1%/*}" --object-size 1M --offset "$2" --volume \
-		"$(basalt volume info "$1" --format json | jq .id)" |
+	osd_tool stat --pool "${1%/*}" --object-size 1M --offset "$2" \
+		--volume "$(basalt volume info "$1" --format json | jq .id)" |
 		sed 's/^version [0-9a-f]* //'
 }
 for off in 1M 3M 8M 12M 15M 16M 20M; do
