@@ -62,6 +62,18 @@ awk '$3 == 0 { d += $2 } END { print d }' "$T/map.ec" >"$T/data"
 [ "$(cat "$T/data")" = $(( (4 + 68 + 1024 - 256 - 64 + 8 + 12) * 1024 )) ]
 [ "$(awk '$3 == 3' "$T/map.ec" | wc -l)" -ge 6 ]
 
+# every object of ec/s has its 3 shards at one version, those sent as
+# discards (units never written) included
+for osd in 0 1 2; do
+	basalt osd list-objects --osd "$osd" --pool ec --format json |
+		jq -r '.objects[] | "\(.name) \(.version)"'
+done | sort >"$T/shards"
+[ "$(cut -d' ' -f1 "$T/shards" | sort -u | wc -l)" = 6 ]
+awk '{ n[$1]++; v[$1 " " $2]++ }
+     END { for (o in n) if (n[o] != 3) { print "object " o " on " n[o]; bad++ }
+	   for (x in v) if (v[x] != 3) { print "version split: " x; bad++ }
+	   exit bad }' "$T/shards"
+
 # STAT: the same logical sizes (the end of the highest byte written)
 ostat()
 {
