@@ -872,6 +872,11 @@ static void fetch_sub_done(struct ec_fetch_sub *s, int res, uint64_t version)
 
 	if (!res && version != f->version)
 		res = -ESTALE;
+	if (res) {
+		f->bad |= 1u << s->slot;
+		if (res == -EBADMSG)
+			f->corrupt |= 1u << s->slot;
+	}
 	if (res && !f->res)
 		f->res = res;
 	if (!--f->pending)
@@ -914,6 +919,7 @@ void ec_fetch_start(struct ec_fetch *f)
 	Bs__EcRead r = BS__EC_READ__INIT;
 
 	f->res = 0;
+	f->bad = f->corrupt = 0;
 	f->pending = 1;		/* held while sending */
 	oid.pool = f->oid.pool;
 	oid.pg = f->oid.pg;
@@ -948,6 +954,7 @@ void ec_fetch_start(struct ec_fetch *f)
 					  0, OSD_PUSH_TIMEOUT_MS,
 					  fetch_reply_cb, s)) {
 			f->pending--;
+			f->bad |= 1u << i;
 			if (!f->res)
 				f->res = -ENOTCONN;
 		}

@@ -670,6 +670,8 @@ struct ec_fetch {
 	uint32_t sources, want;
 	uint8_t *buf[BS_EC_MAX_SHARDS];
 	ec_fetch_fn *fn;
+	uint32_t bad;			/* result: sources that failed */
+	uint32_t corrupt;		/* of them: a bad checksum */
 	/* private */
 	unsigned pending;
 	int res;

@@ -409,20 +409,30 @@ static void decided(void *opaque, const struct pg_decision *d)
 {
 	struct pg *pg = opaque;
 	struct pg_miss *m;
+	uint64_t need = d->need, have = d->have;
 
 	if (d->version && !d->deleted) {
 		pg->objects++;
 		pg->bytes += d->size;
 	}
-	if (!d->need)
+	if (pg->erasure && !d->deleted) {
+		/*
+		 * A shard is only good for the slot it was written for:
+		 * a member back after the PG went clean without it may
+		 * have another slot now, so it gets its shard rebuilt.
+		 */
+		need |= have & pg->backfill_mask;
+		have &= ~pg->backfill_mask;
+	}
+	if (!need)
 		return;
 	m = pg_miss_add(pg, d->volume, d->objnum);
 	m->version = d->version;
 	m->size = d->size;
 	m->deleted = d->deleted;
-	m->need = d->need;
-	m->have = d->have;
-	if (!d->deleted && !d->have) {
+	m->need = need;
+	m->have = have;
+	if (!d->deleted && !have) {
 		m->unfound = true;
 		pg->n_unfound++;
 	}

@@ -27,10 +27,8 @@
 #include "osd.h"
 
 #define REC_RETRY_MS	2000	/* after a failed push or pull */
+#define REC_EC_ROUNDS	3	/* shard fetches of one object, new sources */
 #define SELF		1ull	/* pg->peers[0] is this OSD */
-
-/* Erasure-coded shard rebuild: off until it passes test_ec_pool.sh. */
-static bool ec_recovery = false;
 
 struct rec_op {
 	struct osd *osd;
@@ -56,6 +54,8 @@ struct rec_op {
 	/* erasure-coded: shards rebuilt by decoding, one range each */
 	struct ec_fetch ecf;
 	struct install_range ec_irs[BS_EC_MAX_SHARDS];
+	uint32_t ec_bad;		/* slots whose shard read failed */
+	unsigned ec_rounds;
 };
 
 /* A push in flight. */
@@ -337,7 +337,8 @@ static void rec_push_all(struct rec_op *r)
 		extp = bs_xmalloc(r->n_ranges * sizeof(*extp));
 		iov = bs_xmalloc(r->n_ranges * sizeof(*iov));
 	}
-	push_ranges(r, r->irs, ext, extp, iov);
+	if (!pg->erasure || r->deleted)
+		push_ranges(r, r->irs, ext, extp, iov);
 	oid.pool = r->oid.pool;
 	oid.pg = r->oid.pg;
 	oid.volume = r->oid.volume;
@@ -577,19 +578,37 @@ static void rec_read(struct rec_op *r)
 	store_read(osd->store, &r->sop, &r->oid, 0, st.size, r->buf);
 }
 
-/* Start recovering @m now (it is idle and its object quiet). */
 /* Erasure-coded: every shard the members lack, decoded from k others. */
+static void rec_ec_fetch(struct rec_op *r);
+
 static void rec_ec_fetched(struct ec_fetch *f, int res)
 {
 	struct rec_op *r = container_of(f, struct rec_op, ecf);
+	struct pg *pg = r->pg;
 	char name[32];
 
-	if (r->gen != r->pg->gen || r->osd->stopping) {
+	if (r->gen != pg->gen || r->osd->stopping) {
 		rec_finish(r);		/* r->m is gone with the interval */
 		return;
 	}
 	if (res) {
-		bs_warn_rl(&r->osd->rl, "pg %s: object %" PRIu64 ".%" PRIu64 ": rebuilding shards of version %" PRIx64 " failed: %s",
+		/* a shard that failed its checksum is rebuilt too */
+		for (unsigned i = 0; i < BS_EC_MAX_SHARDS; i++) {
+			int p;
+
+			if (!(f->corrupt >> i & 1))
+				continue;
+			p = pg_peer_index(pg, pg->acting[i]);
+			if (p >= 0 && p < 64 && pg->peers[p].in_w)
+				r->m->need |= 1ull << p;
+		}
+		r->ec_bad |= f->bad;
+		ec_fetch_release(f);
+		if (f->bad && ++r->ec_rounds < REC_EC_ROUNDS) {
+			rec_ec_fetch(r);	/* from other shards */
+			return;
+		}
+		bs_warn_rl(&r->osd->rl, "pg %s: object %" PRIu64 ".%" PRIu64 ": rebuilding shards of version %" PRIx64 " failed: %s: retrying",
 			   pg_name(r->oid.pool, r->oid.pg, name, sizeof(name)),
 			   r->oid.volume, r->oid.objnum, r->version,
 			   strerror(-res));
@@ -606,13 +625,19 @@ static void rec_ec_fetched(struct ec_fetch *f, int res)
 	rec_push_all(r);
 }
 
+/*
+ * Read k shards of the version from the members holding it (up, in the
+ * acting set, not lacking it) and decode the slots of the members that
+ * need it.  Fewer than k holders up: unfound until the map changes; k
+ * up but some failed to read: retried later.
+ */
 static void rec_ec_fetch(struct rec_op *r)
 {
 	struct osd *osd = r->osd;
 	struct pg *pg = r->pg;
 	struct pg_miss *m = r->m;
 	struct ec_fetch *f = &r->ecf;
-	unsigned n = 0;
+	unsigned holders = 0, n = 0;
 
 	memset(f, 0, sizeof(*f));
 	f->osd = osd;
@@ -626,17 +651,26 @@ static void rec_ec_fetch(struct rec_op *r)
 		int32_t id = pg->acting[i];
 		int p = id >= 0 ? pg_peer_index(pg, id) : -1;
 
-		if (p < 0 || p >= 64 || !osd_is_up(osd, id))
+		if (p < 0 || p >= 64 || !pg->peers[p].in_w ||
+		    !osd_is_up(osd, id))
 			continue;
-		if (m->need >> p & 1)
+		if (m->need >> p & 1) {
 			f->want |= 1u << i;
-		else if (n < pg->ec.k) {
+			continue;
+		}
+		holders++;
+		if (n < pg->ec.k && !(r->ec_bad >> i & 1)) {
 			f->sources |= 1u << i;
 			n++;
 		}
 	}
-	if (n < pg->ec.k) {
+	if (holders < pg->ec.k) {
 		rec_unfound(r);
+		return;
+	}
+	if (n < pg->ec.k) {
+		r->failed |= m->need;
+		rec_finish(r);
 		return;
 	}
 	ec_fetch_start(f);
@@ -652,17 +686,6 @@ static bool rec_start(struct osd *osd, struct pg *pg, struct pg_miss *m,
 	struct osd_obj *obj;
 	struct rec_op *r;
 
-	if (pg->erasure && !m->deleted && !ec_recovery) {
-		/*
-		 * Shard rebuild (rec_ec_fetch) is written but not working
-		 * yet (notes/ec-progress.md): leave the entry; EC reads
-		 * and writes leave the lacking members out.
-		 */
-		m->retry_ms = bs_now_ms() + 3600 * 1000;
-		bs_warn_rl(&osd->rl, "pg %u.%x: object %" PRIu64 ".%" PRIu64 ": recovery of erasure-coded shards is not enabled yet",
-			   pg->pool, pg->id, m->volume, m->objnum);
-		return false;
-	}
 	obj = osd_obj_get(osd, &oid);
 	if (obj->nmut || obj->locks) {
 		/* writes of the old interval still landing: later */
