@@ -536,6 +536,12 @@ void primary_continue(struct osd_op *op)
 			osd_list_add_tail(&obj->waiters, &op->link);
 			return;
 		}
+		if (pg->erasure && m && !m->deleted &&
+		    ec_shards_usable(osd, pg, m) < pg->ec.k) {
+			/* too few shards of its slots: rebuild it first */
+			recovery_wait(op, m);
+			return;
+		}
 		if (pg->erasure) {
 			ec_primary_start(op);
 			return;
@@ -551,6 +557,12 @@ void primary_continue(struct osd_op *op)
 	if (pg->erasure && !pg_can_write(pg)) {
 		/* serving reads with k shards: writes need min_size */
 		pg_wait_members(pg, op);
+		return;
+	}
+	if (pg->erasure && m && !m->deleted &&
+	    ec_shards_usable(osd, pg, m) < pg->min_size) {
+		/* too few members hold it for their slot: rebuild first */
+		recovery_wait(op, m);
 		return;
 	}
 	if (pg->erasure) {

@@ -30,6 +30,11 @@
 #define REC_EC_ROUNDS	3	/* shard fetches of one object, new sources */
 #define SELF		1ull	/* pg->peers[0] is this OSD */
 
+static unsigned popcount64(uint64_t x)
+{
+	return (unsigned)__builtin_popcountll(x);
+}
+
 struct rec_op {
 	struct osd *osd;
 	struct pg *pg;
@@ -54,7 +59,8 @@ struct rec_op {
 	/* erasure-coded: shards rebuilt by decoding, one range each */
 	struct ec_fetch ecf;
 	struct install_range ec_irs[BS_EC_MAX_SHARDS];
-	uint32_t ec_bad;		/* slots whose shard read failed */
+	uint64_t ec_bad;		/* peers whose shard read failed */
+	unsigned ec_src[BS_EC_MAX_SHARDS];	/* peer read for each slot */
 	unsigned ec_rounds;
 };
 
@@ -227,6 +233,8 @@ static void rec_finish(struct rec_op *r)
 	if (current) {
 		m->busy = false;
 		m->need &= ~r->done;
+		if (pg->erasure)	/* their old shards are gone */
+			m->have &= ~r->done;
 		if (r->done && !r->deleted) {
 			pg->rec_objects++;
 			pg->rec_bytes += r->size;
@@ -592,17 +600,18 @@ static void rec_ec_fetched(struct ec_fetch *f, int res)
 		return;
 	}
 	if (res) {
-		/* a shard that failed its checksum is rebuilt too */
 		for (unsigned i = 0; i < BS_EC_MAX_SHARDS; i++) {
-			int p;
+			unsigned p = r->ec_src[i];
 
-			if (!(f->corrupt >> i & 1))
+			if (!(f->bad >> i & 1))
 				continue;
-			p = pg_peer_index(pg, pg->acting[i]);
-			if (p >= 0 && p < 64 && pg->peers[p].in_w)
+			r->ec_bad |= 1ull << p;
+			/* a shard that failed its checksum is rebuilt too */
+			if ((f->corrupt >> i & 1) && pg->peers[p].in_w &&
+			    ec_holder_slot(pg, p) == ec_slot_of(pg,
+								pg->peers[p].osd))
 				r->m->need |= 1ull << p;
 		}
-		r->ec_bad |= f->bad;
 		ec_fetch_release(f);
 		if (f->bad && ++r->ec_rounds < REC_EC_ROUNDS) {
 			rec_ec_fetch(r);	/* from other shards */
@@ -626,10 +635,11 @@ static void rec_ec_fetched(struct ec_fetch *f, int res)
 }
 
 /*
- * Read k shards of the version from the members holding it (up, in the
- * acting set, not lacking it) and decode the slots of the members that
- * need it.  Fewer than k holders up: unfound until the map changes; k
- * up but some failed to read: retried later.
+ * Read k shards of the version from the OSDs holding them (up, holding
+ * the version for a known slot: see ec_holder_slot()) and decode the
+ * slots of the members that need it.  Fewer than k slots held by OSDs up:
+ * unfound until the map changes; k but some failed to read: retried
+ * later.
  */
 static void rec_ec_fetch(struct rec_op *r)
 {
@@ -637,7 +647,8 @@ static void rec_ec_fetch(struct rec_op *r)
 	struct pg *pg = r->pg;
 	struct pg_miss *m = r->m;
 	struct ec_fetch *f = &r->ecf;
-	unsigned holders = 0, n = 0;
+	unsigned km = pg->ec.k + pg->ec.m, n = 0;
+	uint32_t held = 0;
 
 	memset(f, 0, sizeof(*f));
 	f->osd = osd;
@@ -646,25 +657,30 @@ static void rec_ec_fetch(struct rec_op *r)
 	f->version = r->version;
 	f->len = r->size;	/* every shard of a version has one size */
 	f->fn = rec_ec_fetched;
-	for (unsigned i = 0; i < pg->n_acting && i < pg->ec.k + pg->ec.m;
-	     i++) {
-		int32_t id = pg->acting[i];
-		int p = id >= 0 ? pg_peer_index(pg, id) : -1;
+	for (unsigned p = 0; p < pg->n_peers && p < 64; p++) {
+		int slot;
 
-		if (p < 0 || p >= 64 || !pg->peers[p].in_w ||
-		    !osd_is_up(osd, id))
-			continue;
-		if (m->need >> p & 1) {
-			f->want |= 1u << i;
-			continue;
+		if (pg->peers[p].in_w && (m->need >> p & 1)) {
+			slot = ec_slot_of(pg, pg->peers[p].osd);
+			if (slot >= 0 && (unsigned)slot < km)
+				f->want |= 1u << slot;
 		}
-		holders++;
-		if (n < pg->ec.k && !(r->ec_bad >> i & 1)) {
-			f->sources |= 1u << i;
+		if (!(m->have >> p & 1) || !osd_is_up(osd, pg->peers[p].osd))
+			continue;
+		slot = ec_holder_slot(pg, p);
+		if (slot < 0 || (unsigned)slot >= km)
+			continue;
+		held |= 1u << slot;
+		if (n < pg->ec.k && !(r->ec_bad >> p & 1) &&
+		    !(f->sources >> slot & 1)) {
+			f->sources |= 1u << slot;
+			f->src[slot] = pg->peers[p].osd;
+			r->ec_src[slot] = p;
 			n++;
 		}
 	}
-	if (holders < pg->ec.k) {
+	f->want &= ~f->sources;		/* those are read as they are */
+	if (popcount64(held) < pg->ec.k) {
 		rec_unfound(r);
 		return;
 	}

@@ -3,8 +3,10 @@
 # Erasure-coded shard recovery (4+2, failure domain osd, 7 OSDs): a
 # verifying writer goes on while an OSD is killed (-9) and revived; the
 # shards it missed are decoded from the others and pushed to it.  Then
-# every acknowledged write reads back and every object has one shard on
-# each OSD of its acting set, all at one version.
+# an OSD is marked out: the OSDs that take its slot, and those placement
+# moved to another slot, are backfilled.  After each, every acknowledged
+# write reads back and every object has one shard on each OSD of its
+# acting set, all at one version.
 # ctest-timeout: 300
 source "$(dirname "$0")/../functions.sh"
 set -e -x
@@ -87,4 +89,25 @@ writer_verify ec/w
 basalt volume export ec/cold "$T/cold.out" --force
 cmp "$T/cold" "$T/cold.out"
 
+
+# --- out: its slots move to other OSDs, and positional placement moves
+# some members to other slots too: all of them get their shards rebuilt
+writer_start ec/w
+writer_progress 100
+writer_finish
+basalt pg ls --pool ec --format json | jq -c '[.[] | .acting]' >"$T/before"
+basalt osd out 5
+wait_for 60 pgs_active ec
+writer_start ec/w
+writer_progress 200
+wait_for 120 pgs_clean ec
+writer_finish
+wait_for 60 pgs_clean ec
+basalt pg ls --pool ec --format json | jq -c '[.[] | .acting]' >"$T/after"
+cat "$T/before" "$T/after"
+! grep -q 5 "$T/after"
+shards_in_place ec
+writer_verify ec/w
+basalt volume export ec/cold "$T/cold.out" --force
+cmp "$T/cold" "$T/cold.out"
 echo "acknowledged writes: $(writer_acks)"
