@@ -907,7 +907,7 @@ static void fetch_finish(struct ec_fetch *f)
 	uint8_t *shards[BS_EC_MAX_SHARDS];
 	int res = f->res;
 
-	if (!res && f->len) {
+	if (!res && f->len && f->want) {
 		for (unsigned i = 0; i < ec->k + ec->m; i++) {
 			if ((f->want >> i & 1) && !f->buf[i])
 				f->buf[i] = ec_alloc(f->len);
