@@ -7,6 +7,8 @@
 # scrub sees nothing (versions and sizes agree), a deep scrub reports the
 # bad shard, a deep scrub with repair rebuilds it from the other shards,
 # the next deep scrub is clean and the shard's bytes are back on disk.
+# Then a parity shard whose bytes are wrong but whose checksums hold:
+# the deep scrub's parity check (bs_ec_verify) finds and repairs it.
 # ctest-timeout: 180
 source "$(dirname "$0")/../functions.sh"
 set -e -x
@@ -85,6 +87,84 @@ grep -q ' inconsistent 1 repaired 1 bad_copies 1$' "$T/scrub5"
 osd_tool scrub --pool ec --pg "$pg6" --deep | tee "$T/scrub6"
 grep -q ' inconsistent 0 ' "$T/scrub6"
 shard_bytes 6 1 | cmp - "$T/good"
+
+# --- a parity shard of object 3 made wrong with its checksums intact:
+# 64 bytes flipped and 4 more set so that the block's crc32c stays
+# (crc32c is linear): only the parity check of a deep scrub can see it
+shard_bytes 3 6 >"$T/good"
+osd_tool locate --pool ec --volume 1 --object-size 1M --offset $((3 << 20)) \
+	>"$T/loc3"
+pg3=$(awk '$1 == "pg" { print $2 }' "$T/loc3")
+read -r who off < <(grep '^osd\.' "$T/loc3" | sed -n 6p)
+python3 - "$CLUSTER_DIR/$who.data" "$off" <<'PYEOF'
+import sys
+path, off = sys.argv[1], int(sys.argv[2])
+T = []
+for i in range(256):
+    c = i
+    for _ in range(8):
+        c = (c >> 1) ^ (0x82F63B78 if c & 1 else 0)
+    T.append(c)
+def lin(b):		# crc32c's linear part: init 0, no final xor
+    c = 0
+    for x in b:
+        c = T[(c ^ x) & 0xff] ^ (c >> 8)
+    return c
+BS = 4096
+delta = bytearray(BS)
+for i in range(64):
+    delta[i] = 0xff
+target = lin(delta)
+cols = []
+for j in range(32):
+    e = bytearray(BS)
+    e[64 + j // 8] = 1 << (j % 8)
+    cols.append(lin(e))
+# solve sum(x_j * cols[j]) = target over GF(2)
+rows = [(cols[j], 1 << j) for j in range(32)]
+basis = {}
+for v, m in rows:
+    for bit in range(31, -1, -1):
+        if not (v >> bit) & 1:
+            continue
+        if bit in basis:
+            bv, bm = basis[bit]
+            v ^= bv
+            m ^= bm
+        else:
+            basis[bit] = (v, m)
+            break
+v, m = target, 0
+for bit in range(31, -1, -1):
+    if (v >> bit) & 1:
+        if bit not in basis:
+            sys.exit("forge: no solution")
+        bv, bm = basis[bit]
+        v ^= bv
+        m ^= bm
+for j in range(32):
+    if (m >> j) & 1:
+        delta[64 + j // 8] ^= 1 << (j % 8)
+assert lin(delta) == 0
+with open(path, "r+b") as f:
+    f.seek(off)
+    b = bytearray(f.read(BS))
+    for i in range(BS):
+        b[i] ^= delta[i]
+    f.seek(off)
+    f.write(b)
+PYEOF
+! shard_bytes 3 6 | cmp -s - "$T/good"
+osd_tool_check ec 1
+osd_tool scrub --pool ec --pg "$pg3" --deep | tee "$T/scrub8"
+grep -q ' inconsistent 1 repaired 0 bad_copies 1$' "$T/scrub8"
+grep -q "^detail: object 1.3: $who's shard 5 does not match the others (parity)" \
+	"$T/scrub8"
+osd_tool scrub --pool ec --pg "$pg3" --deep --repair | tee "$T/scrub9"
+grep -q ' inconsistent 1 repaired 1 bad_copies 1$' "$T/scrub9"
+osd_tool scrub --pool ec --pg "$pg3" --deep | tee "$T/scrub10"
+grep -q ' inconsistent 0 ' "$T/scrub10"
+shard_bytes 3 6 | cmp - "$T/good"
 
 # everything reads back, every PG clean and consistent
 osd_tool_check ec 1
