@@ -615,7 +615,7 @@ static void ec_write_start(struct ec_io *io)
 		up += pg->acting[i] >= 0 && osd_is_up(osd, pg->acting[i]);
 	if (popcount32(io->avail) < pg->min_size) {
 		op_reply_error(op, -EAGAIN,
-			       "%s: pg %u.%x: %s: only %u of %u shards can take the %s (min_size %u; %u lack the object and shard recovery is not implemented yet)",
+			       "%s: pg %u.%x: %s: only %u of %u shards can take the %s (min_size %u; %u lack the object: recovery rebuilds it)",
 			       osd->name, pg->pool, pg->id,
 			       oname(op, name, sizeof(name)),
 			       popcount32(io->avail), ec->k + ec->m,

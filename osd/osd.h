@@ -267,7 +267,7 @@ struct pg {
 	struct osd_list rlink;		/* osd->rec_pgs while it has work */
 	bool clean, clean_sent;
 	uint64_t backfill_mask;		/* W peers new since the last clean */
-	uint64_t ec_stale;		/* W peers whose shards are another slot's */
+	uint64_t ec_stale;		/* W peers with another slot's shards */
 	uint64_t objects, bytes;	/* decided at peering */
 	uint64_t n_unfound;
 	uint64_t rec_objects, rec_bytes;	/* recovered since activation */

@@ -727,7 +727,7 @@ static void decide(struct osd *osd, struct pg *pg)
 {
 	struct pg_info h = { 0 };
 	uint64_t lc = 0, les_max = 0, scrub = 0, deep = 0;
-	bool any_info = false, any_ent = false;
+	bool any_info = false, any_ent = false, any_slot = false;
 	int32_t w[BS_PLACE_MAX_SIZE];
 	unsigned nw = 0;
 	char name[32];
@@ -770,8 +770,11 @@ static void decide(struct osd *osd, struct pg *pg)
 				hist_merge(&h, &p->info.past[k]);
 	}
 	pg->les_max = les_max;
+	/* no member names a slot: a PG from before slots were kept */
 	pg->ec_stale = 0;
-	for (unsigned i = 0; pg->erasure && any_info && i < pg->n_peers &&
+	for (unsigned i = 0; pg->erasure && i < pg->n_peers; i++)
+		any_slot |= pg->peers[i].ec_slot != 0;
+	for (unsigned i = 0; any_slot && any_info && i < pg->n_peers &&
 			     i < 64; i++) {
 		const struct pg_peer *p = &pg->peers[i];
 

@@ -569,7 +569,7 @@ void primary_continue(struct osd_op *op)
 		/*
 		 * One mutation of an object at a time: its read-modify-write
 		 * reads what the one before wrote.  Members lacking the
-		 * object are left out (no shard recovery yet).
+		 * object are left out (recovery rebuilds their shards).
 		 */
 		if (obj && (obj->locks || obj->nmut)) {
 			op->state = OP_WAIT_OBJ;

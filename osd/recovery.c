@@ -27,7 +27,7 @@
 #include "osd.h"
 
 #define REC_RETRY_MS	2000	/* after a failed push or pull */
-#define REC_EC_ROUNDS	3	/* shard fetches of one object, new sources */
+#define REC_EC_ROUNDS	3	/* shard fetches of one object */
 #define SELF		1ull	/* pg->peers[0] is this OSD */
 
 static unsigned popcount64(uint64_t x)
@@ -602,14 +602,15 @@ static void rec_ec_fetched(struct ec_fetch *f, int res)
 	if (res) {
 		for (unsigned i = 0; i < BS_EC_MAX_SHARDS; i++) {
 			unsigned p = r->ec_src[i];
+			int slot;
 
 			if (!(f->bad >> i & 1))
 				continue;
 			r->ec_bad |= 1ull << p;
 			/* a shard that failed its checksum is rebuilt too */
+			slot = ec_slot_of(pg, pg->peers[p].osd);
 			if ((f->corrupt >> i & 1) && pg->peers[p].in_w &&
-			    ec_holder_slot(pg, p) == ec_slot_of(pg,
-								pg->peers[p].osd))
+			    ec_holder_slot(pg, p) == slot)
 				r->m->need |= 1ull << p;
 		}
 		ec_fetch_release(f);

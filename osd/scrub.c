@@ -57,7 +57,7 @@ struct smap {
 
 enum scrub_phase {
 	SC_MAPS = 1,
-	SC_VERIFY,		/* erasure-coded deep: parity, object by object */
+	SC_VERIFY,		/* erasure-coded deep: each object's parity */
 	SC_LOCK,
 	SC_RECHECK,
 	SC_REPAIR,
@@ -721,7 +721,7 @@ static void compare(struct scrub *sc, bool final)
 			if (gone)
 				ok = !e[k];
 			else if (ok && sc->deep && pg->erasure)
-				ok = !e[k]->read_error;	/* shards differ */
+				ok = !e[k]->read_error; /* no crc vote */
 			else if (ok && sc->deep)
 				ok = !e[k]->read_error && crc_set &&
 				     e[k]->crc == crc;
@@ -733,8 +733,8 @@ static void compare(struct scrub *sc, bool final)
 		if (!bad && !final && !gone && sc->deep && pg->erasure) {
 			struct sc_ver *v;
 
-			sc->ver = bs_xrealloc(sc->ver, (sc->n_ver + 1) *
-							       sizeof(*sc->ver));
+			sc->ver = bs_xrealloc(sc->ver,
+					      (sc->n_ver + 1) * sizeof(*v));
 			v = &sc->ver[sc->n_ver++];
 			v->volume = vol;
 			v->objnum = obj;
