@@ -211,6 +211,10 @@ static void sub_finished(struct ec_sub *s, int res, uint64_t version)
 		io->bad |= 1u << s->slot;
 		io->round_failed = true;
 	}
+	if (res == -EBADMSG && op->pg->is_primary)
+		/* decoded around now, rebuilt in the background */
+		recovery_shard_bad(op->osd, op->pg, &op->oid,
+				   op->pg->acting[s->slot], io->version);
 	io->pending--;
 	op->calls--;
 	if (op->replied) {

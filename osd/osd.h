@@ -641,6 +641,9 @@ void recovery_kick_later(struct osd *osd);
 void recovery_tick(struct osd *osd, uint64_t now_ms);
 void recovery_repair_self(struct osd_op *op, uint64_t version,
 			  uint64_t size);
+void recovery_shard_bad(struct osd *osd, struct pg *pg,
+			const struct store_oid *oid, int32_t member,
+			uint64_t version);
 
 /* scrub.c */
 void scrub_handle(struct osd *osd, struct bs_conn *conn, struct bs_msg *msg);

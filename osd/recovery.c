@@ -778,6 +778,40 @@ void recovery_repair_self(struct osd_op *op, uint64_t version, uint64_t size)
 	recovery_wait(op, m);
 }
 
+/*
+ * Erasure-coded: a read of @member's shard of @oid (at @version) failed
+ * its checksum: rebuild that shard in the background.
+ */
+void recovery_shard_bad(struct osd *osd, struct pg *pg,
+			const struct store_oid *oid, int32_t member,
+			uint64_t version)
+{
+	int p = pg_peer_index(pg, member);
+	struct store_obj_stat st;
+	struct pg_miss *m;
+
+	if (p < 0 || p >= 64 || !pg->peers[p].in_w ||
+	    pg->pstate != PGS_ACTIVE)
+		return;
+	m = pg_miss_find(pg, oid->volume, oid->objnum);
+	if (m && (m->version != version || m->deleted))
+		return;
+	if (!m) {
+		/* every member holds it (else it would have an entry) */
+		if (store_stat(osd->store, oid, &st) || st.version != version)
+			return;
+		m = pg_miss_add(pg, oid->volume, oid->objnum);
+		m->version = version;
+		m->size = st.size;
+		m->have = pg_w_mask(pg);
+	}
+	m->need |= 1ull << p;
+	m->have &= ~m->need;
+	m->retry_ms = 0;
+	recovery_queue(osd, pg, m);
+	recovery_kick_later(osd);
+}
+
 /* ---- the round over PGs ---- */
 
 static void kick_task(struct bs_task *t)

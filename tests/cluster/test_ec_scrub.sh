@@ -2,11 +2,13 @@
 # SPDX-License-Identifier: Apache-2.0
 # Scrub of an erasure-coded pool (4+2): bytes flipped in one OSD's data
 # file under a shard of a written object (found through the store's
-# metadata, basalt-osd-tool locate).  A read still returns the right data
-# (the primary decodes around the shard that fails its checksum); a light
-# scrub sees nothing (versions and sizes agree), a deep scrub reports the
-# bad shard, a deep scrub with repair rebuilds it from the other shards,
-# the next deep scrub is clean and the shard's bytes are back on disk.
+# metadata, basalt-osd-tool locate).  A data shard (a member's, the
+# primary's): a read still returns the right data (the primary decodes
+# around the shard that fails its checksum) and has the shard rebuilt.
+# A parity shard, which reads do not touch: a light scrub sees nothing
+# (versions and sizes agree), a deep scrub reports the bad shard, a deep
+# scrub with repair rebuilds it from the other shards, the next deep
+# scrub is clean and the shard's bytes are back on disk.
 # Then a parity shard whose bytes are wrong but whose checksums hold:
 # the deep scrub's parity check (bs_ec_verify) finds and repairs it.
 # ctest-timeout: 180
@@ -52,41 +54,48 @@ shard_bytes()
 		status=none | od -An -tx1
 }
 
-# --- the shard of slot 2 (a data shard, not the primary's) of object 5
+# --- a data shard (slot 2, not the primary's) of object 5: a read
+# decodes around it and has it rebuilt in the background
 shard_bytes 5 3 >"$T/good"
 corrupt_copy ec 1 5 3
 pg5=$corrupt_pg who=$corrupt_osd
 ! shard_bytes 5 3 | cmp -s - "$T/good"
-
-# reads decode around it
 osd_tool_check ec 1
 grep -q 'checksum mismatch' "$CLUSTER_DIR/$who.log"
-
-# versions and sizes agree: a light scrub cannot see it
-osd_tool scrub --pool ec --pg "$pg5" | tee "$T/scrub1"
+shard_restored() { shard_bytes "$1" "$2" | cmp -s - "$T/good"; }
+wait_for 30 shard_restored 5 3
+osd_tool scrub --pool ec --pg "$pg5" --deep | tee "$T/scrub1"
 grep -q ' inconsistent 0 ' "$T/scrub1"
-# a deep scrub reads every shard: one object, one bad shard, not repaired
-osd_tool scrub --pool ec --pg "$pg5" --deep | tee "$T/scrub2"
-grep -q ' inconsistent 1 repaired 0 bad_copies 1$' "$T/scrub2"
-grep -q "^detail: object 1.5: $who has a bad block" "$T/scrub2"
-# repair: rebuilt from the other five
-osd_tool scrub --pool ec --pg "$pg5" --deep --repair | tee "$T/scrub3"
-grep -q ' inconsistent 1 repaired 1 bad_copies 1$' "$T/scrub3"
-osd_tool scrub --pool ec --pg "$pg5" --deep | tee "$T/scrub4"
-grep -q ' inconsistent 0 ' "$T/scrub4"
-grep -q "pg 1.$pg5: deep-scrub (repair)" "$CLUSTER_DIR/osd."*.log
-shard_bytes 5 3 | cmp - "$T/good"
 
-# --- the primary's own shard of object 6 (read from its own store)
+# --- the primary's own shard (slot 0) of object 6: the same
 shard_bytes 6 1 >"$T/good"
 corrupt_copy ec 1 6 1
 pg6=$corrupt_pg
 osd_tool_check ec 1
-osd_tool scrub --pool ec --pg "$pg6" --deep --repair | tee "$T/scrub5"
+wait_for 30 shard_restored 6 1
+osd_tool scrub --pool ec --pg "$pg6" --deep | tee "$T/scrub2"
+grep -q ' inconsistent 0 ' "$T/scrub2"
+
+# --- a parity shard (slot 4) of object 2, which reads do not touch
+shard_bytes 2 5 >"$T/good"
+corrupt_copy ec 1 2 5
+pg2=$corrupt_pg who=$corrupt_osd
+osd_tool_check ec 1
+! shard_restored 2 5
+# versions and sizes agree: a light scrub cannot see it
+osd_tool scrub --pool ec --pg "$pg2" | tee "$T/scrub3"
+grep -q ' inconsistent 0 ' "$T/scrub3"
+# a deep scrub reads every shard: one object, one bad shard, not repaired
+osd_tool scrub --pool ec --pg "$pg2" --deep | tee "$T/scrub4"
+grep -q ' inconsistent 1 repaired 0 bad_copies 1$' "$T/scrub4"
+grep -q "^detail: object 1.2: $who has a bad block" "$T/scrub4"
+# repair: rebuilt from the other five
+osd_tool scrub --pool ec --pg "$pg2" --deep --repair | tee "$T/scrub5"
 grep -q ' inconsistent 1 repaired 1 bad_copies 1$' "$T/scrub5"
-osd_tool scrub --pool ec --pg "$pg6" --deep | tee "$T/scrub6"
+osd_tool scrub --pool ec --pg "$pg2" --deep | tee "$T/scrub6"
 grep -q ' inconsistent 0 ' "$T/scrub6"
-shard_bytes 6 1 | cmp - "$T/good"
+grep -q "pg 1.$pg2: deep-scrub (repair)" "$CLUSTER_DIR/osd."*.log
+shard_restored 2 5
 
 # --- a parity shard of object 3 made wrong with its checksums intact:
 # 64 bytes flipped and 4 more set so that the block's crc32c stays
@@ -164,7 +173,7 @@ osd_tool scrub --pool ec --pg "$pg3" --deep --repair | tee "$T/scrub9"
 grep -q ' inconsistent 1 repaired 1 bad_copies 1$' "$T/scrub9"
 osd_tool scrub --pool ec --pg "$pg3" --deep | tee "$T/scrub10"
 grep -q ' inconsistent 0 ' "$T/scrub10"
-shard_bytes 3 6 | cmp - "$T/good"
+shard_restored 3 6
 
 # everything reads back, every PG clean and consistent
 osd_tool_check ec 1
