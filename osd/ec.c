@@ -158,6 +158,43 @@ static void ec_plan_members(struct ec_io *io)
 	}
 }
 
+/* The peer bits of the members in slots @slots. */
+static uint64_t ec_avail_peers(const struct pg *pg, uint32_t slots)
+{
+	uint64_t bits = 0;
+
+	for (unsigned i = 0; i < pg->n_acting && i < BS_EC_MAX_SHARDS; i++) {
+		int p;
+
+		if (!(slots >> i & 1))
+			continue;
+		p = pg_peer_index(pg, pg->acting[i]);
+		if (p >= 0 && p < 64)
+			bits |= 1ull << p;
+	}
+	return bits;
+}
+
+/*
+ * How many up members of the acting set hold a shard of @m's version for
+ * their slot (fewer than k: a read must wait for its recovery).
+ */
+unsigned ec_shards_usable(struct osd *osd, const struct pg *pg,
+			  const struct pg_miss *m)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < pg->n_acting && i < BS_EC_MAX_SHARDS; i++) {
+		int32_t id = pg->acting[i];
+		int p = id >= 0 ? pg_peer_index(pg, id) : -1;
+
+		if (p >= 0 && p < 64 && !(m->need >> p & 1) &&
+		    osd_is_up(osd, id))
+			n++;
+	}
+	return n;
+}
+
 /* ---- shard reads ---- */
 
 static void ec_read_round(struct ec_io *io);
@@ -179,6 +216,10 @@ static void sub_finished(struct ec_sub *s, int res, uint64_t version)
 		io->bad |= 1u << s->slot;
 		io->round_failed = true;
 	}
+	if (res == -EBADMSG && op->pg->is_primary)
+		/* decoded around now, rebuilt in the background */
+		recovery_shard_bad(op->osd, op->pg, &op->oid,
+				   op->pg->acting[s->slot], io->version);
 	io->pending--;
 	op->calls--;
 	if (op->replied) {
@@ -672,7 +713,7 @@ static void ec_write_start(struct ec_io *io)
 		up += pg->acting[i] >= 0 && osd_is_up(osd, pg->acting[i]);
 	if (popcount32(io->avail) < pg->min_size) {
 		op_reply_error(op, -EAGAIN,
-			       "%s: pg %u.%x: %s: only %u of %u shards can take the %s (min_size %u; %u lack the object and shard recovery is not implemented yet)",
+			       "%s: pg %u.%x: %s: only %u of %u shards can take the %s (min_size %u; %u lack the object: recovery rebuilds it)",
 			       osd->name, pg->pool, pg->id,
 			       oname(op, name, sizeof(name)),
 			       popcount32(io->avail), ec->k + ec->m,
@@ -701,6 +742,8 @@ static void ec_write_start(struct ec_io *io)
 		m->deleted = op->kind == BS__OSD_OP_KIND__OSD_OP_DELETE;
 		m->size = m->deleted ? 0 :
 			  BS_MAX(m->size, (io->s0 + io->n) * ec->stripe_unit);
+		/* recovery's sources: the members the new version goes to */
+		m->have = ec_avail_peers(pg, io->avail);
 	}
 	if (op->kind == BS__OSD_OP_KIND__OSD_OP_DELETE) {
 		ec_write_send(io);
@@ -932,6 +975,23 @@ int ec_slot_of(const struct pg *pg, int32_t osd)
 	return -1;
 }
 
+/*
+ * The slot whose shards peer @peer holds (of objects it holds at their
+ * version without a claim): its slot in the acting set, or for a member
+ * whose shards are another slot's and an old member, the slot of its "S"
+ * blob; -1 if unknown.
+ */
+int ec_holder_slot(const struct pg *pg, unsigned peer)
+{
+	const struct pg_peer *p = &pg->peers[peer];
+
+	if (p->in_w && !(peer < 64 && (pg->ec_stale >> peer & 1)))
+		return ec_slot_of(pg, p->osd);
+	if (p->ec_slot && p->ec_slot <= pg->ec.k + pg->ec.m)
+		return (int)p->ec_slot - 1;
+	return -1;
+}
+
 void ec_fetch_release(struct ec_fetch *f)
 {
 	for (unsigned i = 0; i < BS_EC_MAX_SHARDS; i++) {
@@ -946,7 +1006,7 @@ static void fetch_finish(struct ec_fetch *f)
 	uint8_t *shards[BS_EC_MAX_SHARDS];
 	int res = f->res;
 
-	if (!res && f->len) {
+	if (!res && f->len && f->want) {
 		for (unsigned i = 0; i < ec->k + ec->m; i++) {
 			if ((f->want >> i & 1) && !f->buf[i])
 				f->buf[i] = ec_alloc(f->len);
@@ -967,6 +1027,11 @@ static void fetch_sub_done(struct ec_fetch_sub *s, int res, uint64_t version)
 
 	if (!res && version != f->version)
 		res = -ESTALE;
+	if (res) {
+		f->bad |= 1u << s->slot;
+		if (res == -EBADMSG)
+			f->corrupt |= 1u << s->slot;
+	}
 	if (res && !f->res)
 		f->res = res;
 	if (!--f->pending)
@@ -1009,6 +1074,7 @@ void ec_fetch_start(struct ec_fetch *f)
 	Bs__EcRead r = BS__EC_READ__INIT;
 
 	f->res = 0;
+	f->bad = f->corrupt = 0;
 	f->pending = 1;		/* held while sending */
 	oid.pool = f->oid.pool;
 	oid.pg = f->oid.pg;
@@ -1023,7 +1089,7 @@ void ec_fetch_start(struct ec_fetch *f)
 	r.length = f->len;
 	for (unsigned i = 0; f->len && i < ec->k + ec->m; i++) {
 		struct ec_fetch_sub *s = &f->sub[i];
-		int32_t id = f->pg->acting[i];
+		int32_t id = f->src[i];
 		struct bs_conn *conn;
 
 		if (!(f->sources >> i & 1))
@@ -1043,6 +1109,7 @@ void ec_fetch_start(struct ec_fetch *f)
 					  0, OSD_PUSH_TIMEOUT_MS,
 					  fetch_reply_cb, s)) {
 			f->pending--;
+			f->bad |= 1u << i;
 			if (!f->res)
 				f->res = -ENOTCONN;
 		}

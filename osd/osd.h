@@ -50,6 +50,13 @@
 #define PG_KEY_INFO		'I'	/* "I" -> PgInfo (osd.proto) */
 #define PG_KEY_CLAIM		'M'
 #define PG_KEY_EC_META		'E'	/* volume objnum -> ec_meta.c blob */
+/*
+ * Erasure-coded: "S" -> 1 + the slot this member's shards are for (one
+ * byte), persisted with the info at activation.  A shard is only good for
+ * its slot, and positional placement may move a member to another slot:
+ * peering rebuilds every shard of a member whose "S" is not its slot.
+ */
+#define PG_KEY_SLOT		'S'
 #define PG_CLAIM_KEY_LEN	17
 #define PG_CLAIM_VAL_LEN	9
 
@@ -170,6 +177,7 @@ struct pg_peer {
 	size_t n_ent, cap_ent;
 	unsigned tries;
 	size_t act_pos;			/* activation: claims sent so far */
+	unsigned ec_slot;		/* 1 + slot its shards are for; 0: ? */
 };
 
 /*
@@ -260,6 +268,7 @@ struct pg {
 	struct osd_list rlink;		/* osd->rec_pgs while it has work */
 	bool clean, clean_sent;
 	uint64_t backfill_mask;		/* W peers new since the last clean */
+	uint64_t ec_stale;		/* W peers with another slot's shards */
 	uint64_t objects, bytes;	/* decided at peering */
 	uint64_t n_unfound;
 	uint64_t rec_objects, rec_bytes;	/* recovered since activation */
@@ -562,6 +571,7 @@ int pg_list_entries(struct osd *osd, uint32_t pool, uint32_t pg,
 		    bool has_after, uint64_t after_vol, uint64_t after_obj,
 		    size_t max, struct pg_entry **out, size_t *n, bool *more);
 uint64_t osd_wall_us(void);
+unsigned pg_slot_load(struct osd *osd, uint32_t pool, uint32_t pg);
 
 /* decide.c: peering's decision, pure logic */
 struct pg_decision {
@@ -637,6 +647,9 @@ void recovery_kick_later(struct osd *osd);
 void recovery_tick(struct osd *osd, uint64_t now_ms);
 void recovery_repair_self(struct osd_op *op, uint64_t version,
 			  uint64_t size);
+void recovery_shard_bad(struct osd *osd, struct pg *pg,
+			const struct store_oid *oid, int32_t member,
+			uint64_t version);
 
 /* scrub.c */
 void scrub_handle(struct osd *osd, struct bs_conn *conn, struct bs_msg *msg);
@@ -673,9 +686,12 @@ struct ec_fetch {
 	struct pg *pg;
 	struct store_oid oid;
 	uint64_t version, len;
-	uint32_t sources, want;
+	uint32_t sources, want;		/* slots */
+	int32_t src[BS_EC_MAX_SHARDS];	/* the OSD read for each source */
 	uint8_t *buf[BS_EC_MAX_SHARDS];
 	ec_fetch_fn *fn;
+	uint32_t bad;			/* result: sources that failed */
+	uint32_t corrupt;		/* of them: a bad checksum */
 	/* private */
 	unsigned pending;
 	int res;
@@ -684,6 +700,9 @@ struct ec_fetch {
 void ec_fetch_start(struct ec_fetch *f);
 void ec_fetch_release(struct ec_fetch *f);
 int ec_slot_of(const struct pg *pg, int32_t osd);
+int ec_holder_slot(const struct pg *pg, unsigned peer);
+unsigned ec_shards_usable(struct osd *osd, const struct pg *pg,
+			  const struct pg_miss *m);
 
 /* ec.c: client ops of erasure-coded PGs on the primary, shard reads */
 void ec_primary_start(struct osd_op *op);

@@ -148,6 +148,8 @@ static void do_query(struct osd_op *op, struct pg *pg)
 			       osd->name, pg->pool, pg->id, strerror(-ret));
 		return;
 	}
+	if (!q->has_after && pg->erasure)
+		r.ec_slot = pg_slot_load(osd, pg->pool, pg->id);
 	if (!q->has_after && !pg_info_load(osd, pg->pool, pg->id, &info)) {
 		size_t k = info.n_past ? info.n_past : 1;
 
@@ -234,10 +236,10 @@ static void handle_activate(struct osd_op *op, struct pg *pg)
 	size_t n = a->n_claims, k = 0, len;
 	struct store_pg_kv *kv;
 	struct pwork *w;
-	uint8_t *c, key = PG_KEY_INFO;
+	uint8_t *c, key = PG_KEY_INFO, skey = PG_KEY_SLOT;
 
 	if (n > 2 * OSD_QUERY_PAGE || (!n && !a->has_info) ||
-	    (a->has_info && !a->info)) {
+	    (a->has_info && !a->info) || a->ec_slot > BS_EC_MAX_SHARDS) {
 		op_reply_error(op, -EINVAL, "%s: bad activation of pg %u.%x",
 			       osd->name, pg->pool, pg->id);
 		return;
@@ -249,8 +251,8 @@ static void handle_activate(struct osd_op *op, struct pg *pg)
 	w->op = op;
 	len = a->has_info ? bs__pg_info__get_packed_size(a->info) : 0;
 	w->buf = bs_xmalloc(n * (PG_CLAIM_KEY_LEN + PG_CLAIM_VAL_LEN) + len +
-			    1);
-	kv = bs_xmalloc((n + 1) * sizeof(*kv));
+			    2);
+	kv = bs_xmalloc((n + 2) * sizeof(*kv));
 	c = w->buf;
 	for (size_t i = 0; i < n; i++) {
 		const Bs__PgEntry *e = a->claims[i];
@@ -271,6 +273,15 @@ static void handle_activate(struct osd_op *op, struct pg *pg)
 		kv[k].val = c;
 		kv[k].vlen = len;
 		k++;
+		if (a->ec_slot) {
+			/* with the claims of the shards it lacks for it */
+			c[len] = (uint8_t)a->ec_slot;
+			kv[k].key = &skey;
+			kv[k].klen = 1;
+			kv[k].val = c + len;
+			kv[k].vlen = 1;
+			k++;
+		}
 	}
 	op->state = OP_WAIT_WORK;
 	w->sop.fn = work_reply_done;
@@ -409,11 +420,11 @@ static void remove_blobs(struct pwork *w)
 	struct osd *osd = w->osd;
 	struct claim_keys ck = { 0 };
 	struct store_pg_kv *kv;
-	uint8_t key = PG_KEY_INFO;
+	uint8_t key = PG_KEY_INFO, skey = PG_KEY_SLOT;
 	size_t k = 0;
 
 	store_pg_iterate(osd->store, w->pool, w->pg, collect_claim, &ck);
-	kv = bs_xmalloc((ck.n + 1) * sizeof(*kv));
+	kv = bs_xmalloc((ck.n + 2) * sizeof(*kv));
 	for (size_t c = 0; c < ck.n; c++) {
 		kv[k].key = ck.keys + c * PG_CLAIM_KEY_LEN;
 		kv[k].klen = PG_CLAIM_KEY_LEN;
@@ -422,6 +433,11 @@ static void remove_blobs(struct pwork *w)
 		k++;
 	}
 	kv[k].key = &key;
+	kv[k].klen = 1;
+	kv[k].val = NULL;
+	kv[k].vlen = 0;
+	k++;
+	kv[k].key = &skey;
 	kv[k].klen = 1;
 	kv[k].val = NULL;
 	kv[k].vlen = 0;

@@ -43,7 +43,7 @@ struct pact {
 	unsigned gen;
 	struct store_op sop;
 	uint8_t *buf;
-	uint8_t key;
+	uint8_t key, skey, slot;
 };
 
 static void maybe_decide(struct osd *osd, struct pg *pg);
@@ -148,6 +148,7 @@ static void self_probe(struct osd *osd, struct pg *pg)
 
 	pg_info_release(&p->info);
 	p->has_info = !pg_info_load(osd, pg->pool, pg->id, &p->info);
+	p->ec_slot = pg->erasure ? pg_slot_load(osd, pg->pool, pg->id) : 0;
 	free(p->ent);
 	p->ent = NULL;
 	ret = pg_list_entries(osd, pg->pool, pg->id, false, 0, 0, SIZE_MAX,
@@ -252,6 +253,8 @@ static void query_cb(void *opaque, int res, struct bs_msg *reply)
 		maybe_decide(osd, pg);
 		return;
 	}
+	if (r->ec_slot <= BS_EC_MAX_SHARDS && !p->n_ent)
+		p->ec_slot = r->ec_slot;
 	if (r->has_info && !p->has_info) {
 		p->has_info = true;
 		pg_info_from_msg(&p->info, r->info);
@@ -404,25 +407,72 @@ static void hist_merge(struct pg_info *h, const struct pg_interval *iv)
 	pg_info_add_interval(h, iv->activation, iv->members, iv->n);
 }
 
+/* Does @p's listing hold a claim of the object (it lacks it)? */
+static bool has_claim(const struct pg_peer *p, uint64_t volume,
+		      uint64_t objnum)
+{
+	size_t lo = 0, hi = p->n_ent;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct pg_entry *e = &p->ent[mid];
+
+		if (e->volume < volume ||
+		    (e->volume == volume && e->objnum < objnum))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < p->n_ent && p->ent[lo].volume == volume &&
+	       p->ent[lo].objnum == objnum; lo++)
+		if (p->ent[lo].claim)
+			return true;
+	return false;
+}
+
+/*
+ * Erasure-coded: the peers holding a claim of the object: whatever copy
+ * they have is not a shard of the slot their "S" blob names (a rebuild
+ * for that slot is pending).
+ */
+static uint64_t ec_claimed(const struct pg *pg, uint64_t volume,
+			   uint64_t objnum)
+{
+	uint64_t claimed = 0;
+
+	for (unsigned i = 0; i < pg->n_peers && i < 64; i++)
+		if (has_claim(&pg->peers[i], volume, objnum))
+			claimed |= 1ull << i;
+	return claimed;
+}
+
 /* Every object of the merged listings: count it, note what is missing. */
 static void decided(void *opaque, const struct pg_decision *d)
 {
 	struct pg *pg = opaque;
 	struct pg_miss *m;
+	uint64_t need = d->need, have = d->have;
 
 	if (d->version && !d->deleted) {
 		pg->objects++;
 		pg->bytes += d->size;
 	}
-	if (!d->need)
+	if (pg->erasure && !d->deleted) {
+		uint64_t claimed = ec_claimed(pg, d->volume, d->objnum);
+
+		/* a member of another slot still holds a shard of its own */
+		need |= have & (claimed | pg->ec_stale) & pg_w_mask(pg);
+		have &= ~claimed;
+	}
+	if (!need)
 		return;
 	m = pg_miss_add(pg, d->volume, d->objnum);
 	m->version = d->version;
 	m->size = d->size;
 	m->deleted = d->deleted;
-	m->need = d->need;
-	m->have = d->have;
-	if (!d->deleted && !d->have) {
+	m->need = need;
+	m->have = have;
+	if (!d->deleted && !have) {
 		m->unfound = true;
 		pg->n_unfound++;
 	}
@@ -547,6 +597,8 @@ static void activate_next(struct osd *osd, struct pg *pg, unsigned idx)
 		pg_info_to_msg(&pg->info, &info, ivp, iv, mem);
 		a.info = &info;
 		a.has_info = true;
+		if (pg->erasure)
+			a.ec_slot = (uint32_t)(ec_slot_of(pg, p->osd) + 1);
 		p->act_pos = SIZE_MAX;		/* the last message */
 	}
 	c = bs_xmalloc(sizeof(*c));
@@ -604,17 +656,26 @@ static void activate_self(struct osd *osd, struct pg *pg)
 			k++;
 		}
 	}
-	if (k == cap)
-		kv = bs_xrealloc(kv, (cap + 1) * sizeof(*kv));
+	if (k + 1 >= cap)
+		kv = bs_xrealloc(kv, (cap + 2) * sizeof(*kv));
 	la->osd = osd;
 	la->pg = pg;
 	la->gen = pg->gen;
 	la->key = PG_KEY_INFO;
+	la->skey = PG_KEY_SLOT;
+	la->slot = (uint8_t)(ec_slot_of(pg, osd->id) + 1);
 	la->buf = pg_info_pack(&pg->info, &len);
 	kv[k].key = &la->key;
 	kv[k].klen = 1;
 	kv[k].val = la->buf;
 	kv[k].vlen = len;
+	if (pg->erasure) {
+		k++;
+		kv[k].key = &la->skey;
+		kv[k].klen = 1;
+		kv[k].val = &la->slot;
+		kv[k].vlen = 1;
+	}
 	la->sop.fn = activate_local_cb;
 	osd->bg_ops++;
 	pg->pending++;
@@ -666,7 +727,7 @@ static void decide(struct osd *osd, struct pg *pg)
 {
 	struct pg_info h = { 0 };
 	uint64_t lc = 0, les_max = 0, scrub = 0, deep = 0;
-	bool any_info = false, any_ent = false;
+	bool any_info = false, any_ent = false, any_slot = false;
 	int32_t w[BS_PLACE_MAX_SIZE];
 	unsigned nw = 0;
 	char name[32];
@@ -709,6 +770,21 @@ static void decide(struct osd *osd, struct pg *pg)
 				hist_merge(&h, &p->info.past[k]);
 	}
 	pg->les_max = les_max;
+	/* no member names a slot: a PG from before slots were kept */
+	pg->ec_stale = 0;
+	for (unsigned i = 0; pg->erasure && i < pg->n_peers; i++)
+		any_slot |= pg->peers[i].ec_slot != 0;
+	for (unsigned i = 0; any_slot && any_info && i < pg->n_peers &&
+			     i < 64; i++) {
+		const struct pg_peer *p = &pg->peers[i];
+
+		if (p->in_w &&
+		    p->ec_slot != (unsigned)(ec_slot_of(pg, p->osd) + 1))
+			pg->ec_stale |= 1ull << i;
+	}
+	if (pg->ec_stale)
+		bs_info("pg %s: members 0x%" PRIx64 " (peer bits) hold shards of other slots: rebuilding them",
+			pgn(pg, name, sizeof(name)), pg->ec_stale);
 	pg->objects = pg->bytes = 0;
 	pg_decide_objects(pg->peers, pg->n_peers, pg->peer_epoch, decided, pg);
 

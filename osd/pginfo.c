@@ -333,3 +333,19 @@ int pg_list_entries(struct osd *osd, uint32_t pool, uint32_t pg,
 	*n = cnt;
 	return 0;
 }
+
+/* 1 + the slot this member's shards of @pool.@pg are for (0: unknown). */
+unsigned pg_slot_load(struct osd *osd, uint32_t pool, uint32_t pg)
+{
+	uint8_t key = PG_KEY_SLOT;
+	unsigned slot = 0;
+	void *val;
+	size_t len;
+
+	if (store_pg_get(osd->store, pool, pg, &key, 1, &val, &len))
+		return 0;
+	if (len == 1 && *(uint8_t *)val <= BS_EC_MAX_SHARDS)
+		slot = *(uint8_t *)val;
+	free(val);
+	return slot;
+}

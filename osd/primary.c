@@ -536,6 +536,12 @@ void primary_continue(struct osd_op *op)
 			osd_list_add_tail(&obj->waiters, &op->link);
 			return;
 		}
+		if (pg->erasure && m && !m->deleted &&
+		    ec_shards_usable(osd, pg, m) < pg->ec.k) {
+			/* too few shards of its slots: rebuild it first */
+			recovery_wait(op, m);
+			return;
+		}
 		if (pg->erasure) {
 			ec_primary_start(op);
 			return;
@@ -553,11 +559,17 @@ void primary_continue(struct osd_op *op)
 		pg_wait_members(pg, op);
 		return;
 	}
+	if (pg->erasure && m && !m->deleted &&
+	    ec_shards_usable(osd, pg, m) < pg->min_size) {
+		/* too few members hold it for their slot: rebuild first */
+		recovery_wait(op, m);
+		return;
+	}
 	if (pg->erasure) {
 		/*
 		 * One mutation of an object at a time: its read-modify-write
 		 * reads what the one before wrote.  Members lacking the
-		 * object are left out (no shard recovery yet).
+		 * object are left out (recovery rebuilds their shards).
 		 */
 		if (obj && (obj->locks || obj->nmut)) {
 			op->state = OP_WAIT_OBJ;

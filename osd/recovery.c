@@ -27,10 +27,13 @@
 #include "osd.h"
 
 #define REC_RETRY_MS	2000	/* after a failed push or pull */
+#define REC_EC_ROUNDS	3	/* shard fetches of one object */
 #define SELF		1ull	/* pg->peers[0] is this OSD */
 
-/* Erasure-coded shard rebuild: off until it passes test_ec_pool.sh. */
-static bool ec_recovery = false;
+static unsigned popcount64(uint64_t x)
+{
+	return (unsigned)__builtin_popcountll(x);
+}
 
 struct rec_op {
 	struct osd *osd;
@@ -56,6 +59,9 @@ struct rec_op {
 	/* erasure-coded: shards rebuilt by decoding, one range each */
 	struct ec_fetch ecf;
 	struct install_range ec_irs[BS_EC_MAX_SHARDS];
+	uint64_t ec_bad;		/* peers whose shard read failed */
+	unsigned ec_src[BS_EC_MAX_SHARDS];	/* peer read for each slot */
+	unsigned ec_rounds;
 };
 
 /* A push in flight. */
@@ -227,6 +233,8 @@ static void rec_finish(struct rec_op *r)
 	if (current) {
 		m->busy = false;
 		m->need &= ~r->done;
+		if (pg->erasure)	/* their old shards are gone */
+			m->have &= ~r->done;
 		if (r->done && !r->deleted) {
 			pg->rec_objects++;
 			pg->rec_bytes += r->size;
@@ -337,7 +345,8 @@ static void rec_push_all(struct rec_op *r)
 		extp = bs_xmalloc(r->n_ranges * sizeof(*extp));
 		iov = bs_xmalloc(r->n_ranges * sizeof(*iov));
 	}
-	push_ranges(r, r->irs, ext, extp, iov);
+	if (!pg->erasure || r->deleted)
+		push_ranges(r, r->irs, ext, extp, iov);
 	oid.pool = r->oid.pool;
 	oid.pg = r->oid.pg;
 	oid.volume = r->oid.volume;
@@ -577,19 +586,39 @@ static void rec_read(struct rec_op *r)
 	store_read(osd->store, &r->sop, &r->oid, 0, st.size, r->buf);
 }
 
-/* Start recovering @m now (it is idle and its object quiet). */
 /* Erasure-coded: every shard the members lack, decoded from k others. */
+static void rec_ec_fetch(struct rec_op *r);
+
 static void rec_ec_fetched(struct ec_fetch *f, int res)
 {
 	struct rec_op *r = container_of(f, struct rec_op, ecf);
+	struct pg *pg = r->pg;
 	char name[32];
 
-	if (r->gen != r->pg->gen || r->osd->stopping) {
+	if (r->gen != pg->gen || r->osd->stopping) {
 		rec_finish(r);		/* r->m is gone with the interval */
 		return;
 	}
 	if (res) {
-		bs_warn_rl(&r->osd->rl, "pg %s: object %" PRIu64 ".%" PRIu64 ": rebuilding shards of version %" PRIx64 " failed: %s",
+		for (unsigned i = 0; i < BS_EC_MAX_SHARDS; i++) {
+			unsigned p = r->ec_src[i];
+			int slot;
+
+			if (!(f->bad >> i & 1))
+				continue;
+			r->ec_bad |= 1ull << p;
+			/* a shard that failed its checksum is rebuilt too */
+			slot = ec_slot_of(pg, pg->peers[p].osd);
+			if ((f->corrupt >> i & 1) && pg->peers[p].in_w &&
+			    ec_holder_slot(pg, p) == slot)
+				r->m->need |= 1ull << p;
+		}
+		ec_fetch_release(f);
+		if (f->bad && ++r->ec_rounds < REC_EC_ROUNDS) {
+			rec_ec_fetch(r);	/* from other shards */
+			return;
+		}
+		bs_warn_rl(&r->osd->rl, "pg %s: object %" PRIu64 ".%" PRIu64 ": rebuilding shards of version %" PRIx64 " failed: %s: retrying",
 			   pg_name(r->oid.pool, r->oid.pg, name, sizeof(name)),
 			   r->oid.volume, r->oid.objnum, r->version,
 			   strerror(-res));
@@ -606,13 +635,21 @@ static void rec_ec_fetched(struct ec_fetch *f, int res)
 	rec_push_all(r);
 }
 
+/*
+ * Read k shards of the version from the OSDs holding them (up, holding
+ * the version for a known slot: see ec_holder_slot()) and decode the
+ * slots of the members that need it.  Fewer than k slots held by OSDs up:
+ * unfound until the map changes; k but some failed to read: retried
+ * later.
+ */
 static void rec_ec_fetch(struct rec_op *r)
 {
 	struct osd *osd = r->osd;
 	struct pg *pg = r->pg;
 	struct pg_miss *m = r->m;
 	struct ec_fetch *f = &r->ecf;
-	unsigned n = 0;
+	unsigned km = pg->ec.k + pg->ec.m, n = 0;
+	uint32_t held = 0;
 
 	memset(f, 0, sizeof(*f));
 	f->osd = osd;
@@ -621,22 +658,36 @@ static void rec_ec_fetch(struct rec_op *r)
 	f->version = r->version;
 	f->len = r->size;	/* every shard of a version has one size */
 	f->fn = rec_ec_fetched;
-	for (unsigned i = 0; i < pg->n_acting && i < pg->ec.k + pg->ec.m;
-	     i++) {
-		int32_t id = pg->acting[i];
-		int p = id >= 0 ? pg_peer_index(pg, id) : -1;
+	for (unsigned p = 0; p < pg->n_peers && p < 64; p++) {
+		int slot;
 
-		if (p < 0 || p >= 64 || !osd_is_up(osd, id))
+		if (pg->peers[p].in_w && (m->need >> p & 1)) {
+			slot = ec_slot_of(pg, pg->peers[p].osd);
+			if (slot >= 0 && (unsigned)slot < km)
+				f->want |= 1u << slot;
+		}
+		if (!(m->have >> p & 1) || !osd_is_up(osd, pg->peers[p].osd))
 			continue;
-		if (m->need >> p & 1)
-			f->want |= 1u << i;
-		else if (n < pg->ec.k) {
-			f->sources |= 1u << i;
+		slot = ec_holder_slot(pg, p);
+		if (slot < 0 || (unsigned)slot >= km)
+			continue;
+		held |= 1u << slot;
+		if (n < pg->ec.k && !(r->ec_bad >> p & 1) &&
+		    !(f->sources >> slot & 1)) {
+			f->sources |= 1u << slot;
+			f->src[slot] = pg->peers[p].osd;
+			r->ec_src[slot] = p;
 			n++;
 		}
 	}
-	if (n < pg->ec.k) {
+	f->want &= ~f->sources;		/* those are read as they are */
+	if (popcount64(held) < pg->ec.k) {
 		rec_unfound(r);
+		return;
+	}
+	if (n < pg->ec.k) {
+		r->failed |= m->need;
+		rec_finish(r);
 		return;
 	}
 	ec_fetch_start(f);
@@ -652,17 +703,6 @@ static bool rec_start(struct osd *osd, struct pg *pg, struct pg_miss *m,
 	struct osd_obj *obj;
 	struct rec_op *r;
 
-	if (pg->erasure && !m->deleted && !ec_recovery) {
-		/*
-		 * Shard rebuild (rec_ec_fetch) is written but not working
-		 * yet (notes/ec-progress.md): leave the entry; EC reads
-		 * and writes leave the lacking members out.
-		 */
-		m->retry_ms = bs_now_ms() + 3600 * 1000;
-		bs_warn_rl(&osd->rl, "pg %u.%x: object %" PRIu64 ".%" PRIu64 ": recovery of erasure-coded shards is not enabled yet",
-			   pg->pool, pg->id, m->volume, m->objnum);
-		return false;
-	}
 	obj = osd_obj_get(osd, &oid);
 	if (obj->nmut || obj->locks) {
 		/* writes of the old interval still landing: later */
@@ -736,6 +776,40 @@ void recovery_repair_self(struct osd_op *op, uint64_t version, uint64_t size)
 	m->retry_ms = 0;
 	recovery_queue(op->osd, pg, m);
 	recovery_wait(op, m);
+}
+
+/*
+ * Erasure-coded: a read of @member's shard of @oid (at @version) failed
+ * its checksum: rebuild that shard in the background.
+ */
+void recovery_shard_bad(struct osd *osd, struct pg *pg,
+			const struct store_oid *oid, int32_t member,
+			uint64_t version)
+{
+	int p = pg_peer_index(pg, member);
+	struct store_obj_stat st;
+	struct pg_miss *m;
+
+	if (p < 0 || p >= 64 || !pg->peers[p].in_w ||
+	    pg->pstate != PGS_ACTIVE)
+		return;
+	m = pg_miss_find(pg, oid->volume, oid->objnum);
+	if (m && (m->version != version || m->deleted))
+		return;
+	if (!m) {
+		/* every member holds it (else it would have an entry) */
+		if (store_stat(osd->store, oid, &st) || st.version != version)
+			return;
+		m = pg_miss_add(pg, oid->volume, oid->objnum);
+		m->version = version;
+		m->size = st.size;
+		m->have = pg_w_mask(pg);
+	}
+	m->need |= 1ull << p;
+	m->have &= ~m->need;
+	m->retry_ms = 0;
+	recovery_queue(osd, pg, m);
+	recovery_kick_later(osd);
 }
 
 /* ---- the round over PGs ---- */

@@ -57,9 +57,17 @@ struct smap {
 
 enum scrub_phase {
 	SC_MAPS = 1,
+	SC_VERIFY,		/* erasure-coded deep: each object's parity */
 	SC_LOCK,
 	SC_RECHECK,
 	SC_REPAIR,
+};
+
+/* Erasure-coded deep scrub: an object whose parity is checked. */
+struct sc_ver {
+	uint64_t volume, objnum;
+	uint64_t version, size;		/* shard size */
+	uint64_t members;		/* scrub->osds indexes holding it */
 };
 
 struct scrub {
@@ -87,6 +95,9 @@ struct scrub {
 	char *details[SCRUB_DETAILS];
 	unsigned n_details;
 	uint64_t deadline_ms;
+	struct sc_ver *ver;		/* erasure-coded deep: to verify */
+	size_t n_ver, ver_pos;
+	bool ver_busy;			/* a shard fetch in flight */
 };
 
 static unsigned scrub_seq;
@@ -100,6 +111,7 @@ struct sc_call {
 };
 
 static void scrub_phase_done(struct scrub *sc);
+static void verify_next(struct scrub *sc);
 
 static const char *pgn(const struct pg *pg, char *buf, size_t len)
 {
@@ -368,6 +380,7 @@ static void scrub_free(struct scrub *sc)
 	maps_free(sc);
 	free(sc->sus);
 	free(sc->rep);
+	free(sc->ver);
 	for (unsigned i = 0; i < sc->n_details; i++)
 		free(sc->details[i]);
 	if (sc->pg->scrub == sc)
@@ -683,7 +696,7 @@ static void compare(struct scrub *sc, bool final)
 		if (pg_miss_find(pg, vol, obj))
 			continue;	/* recovery knows about it */
 		/* the majority crc among readable copies at auth */
-		if (sc->deep) {
+		if (sc->deep && !pg->erasure) {
 			for (unsigned k = 0; k < sc->n; k++) {
 				unsigned v = 0;
 
@@ -707,6 +720,8 @@ static void compare(struct scrub *sc, bool final)
 
 			if (gone)
 				ok = !e[k];
+			else if (ok && sc->deep && pg->erasure)
+				ok = !e[k]->read_error; /* no crc vote */
 			else if (ok && sc->deep)
 				ok = !e[k]->read_error && crc_set &&
 				     e[k]->crc == crc;
@@ -714,6 +729,18 @@ static void compare(struct scrub *sc, bool final)
 				good |= 1ull << k;
 			else
 				bad |= 1ull << k;
+		}
+		if (!bad && !final && !gone && sc->deep && pg->erasure) {
+			struct sc_ver *v;
+
+			sc->ver = bs_xrealloc(sc->ver,
+					      (sc->n_ver + 1) * sizeof(*v));
+			v = &sc->ver[sc->n_ver++];
+			v->volume = vol;
+			v->objnum = obj;
+			v->version = auth;
+			v->size = size;
+			v->members = good;
 		}
 		if (!bad)
 			continue;
@@ -805,6 +832,160 @@ static bool repairs_done(struct scrub *sc)
 	return true;
 }
 
+/* ---- erasure-coded deep scrub: each object's parity ---- */
+
+/* One object's shard fetch, apart from the scrub (which may end first). */
+struct sc_verify {
+	struct osd *osd;
+	struct pg *pg;
+	unsigned id;
+	struct osd_obj *obj;		/* locked against writes */
+	struct sc_ver v;
+	struct ec_fetch f;
+};
+
+/* Make @v's object a missing entry: @bad (scrub->osds indexes) rebuilt. */
+static void verify_repair(struct scrub *sc, const struct sc_ver *v,
+			  uint64_t bad)
+{
+	struct pg_miss *m;
+	uint64_t need = 0, have = 0;
+
+	for (unsigned k = 0; k < sc->n; k++) {
+		if (bad >> k & 1)
+			need |= 1ull << sc->idx[k];
+		else if (v->members >> k & 1)
+			have |= 1ull << sc->idx[k];
+	}
+	m = pg_miss_add(sc->pg, v->volume, v->objnum);
+	m->version = v->version;
+	m->size = v->size;
+	m->deleted = false;
+	m->need |= need;
+	m->have = have & ~m->need;
+	recovery_queue(sc->osd, sc->pg, m);
+	sc->rep = bs_xrealloc(sc->rep, (sc->n_rep + 1) * sizeof(*sc->rep));
+	sc->rep[sc->n_rep][0] = v->volume;
+	sc->rep[sc->n_rep][1] = v->objnum;
+	sc->n_rep++;
+}
+
+static void verify_fetched(struct ec_fetch *f, int res)
+{
+	struct sc_verify *w = container_of(f, struct sc_verify, f);
+	struct osd *osd = w->osd;
+	struct scrub *sc = scrub_of(w->pg, w->id);
+	const struct bs_ec *ec = &w->pg->ec;
+	const uint8_t *shards[BS_EC_MAX_SHARDS];
+	const struct sc_ver *v = &w->v;
+	int bad = -1, ret = 0;
+
+	osd_bg_done(osd);
+	if (sc && !res && f->len) {
+		for (unsigned i = 0; i < ec->k + ec->m; i++)
+			shards[i] = f->buf[i];
+		if (!osd->ec_ctx && bs_ec_ctx_new(&osd->ec_ctx))
+			ret = -ENOMEM;
+		else
+			ret = bs_ec_verify(ec, osd->ec_ctx, shards, f->len,
+					   &bad);
+	}
+	if (sc && res)
+		/* changed or unreadable since the maps: not judged here */
+		bs_warn_rl(&osd->rl, "scrub: object %" PRIu64 ".%" PRIu64 ": shards not verified: %s",
+			   v->volume, v->objnum, strerror(-res));
+	if (sc && ret == -EBADMSG) {
+		int k = -1;
+
+		for (unsigned j = 0; bad >= 0 && j < sc->n; j++)
+			if (sc->osds[j] == f->src[bad])
+				k = (int)j;
+		sc->inconsistent++;
+		if (k >= 0) {
+			sc->copies_bad++;
+			detail(sc, "object %" PRIu64 ".%" PRIu64 ": osd.%d's shard %d does not match the others (parity)",
+			       v->volume, v->objnum, sc->osds[k], bad);
+			if (sc->repair)
+				verify_repair(sc, v, 1ull << k);
+		} else {
+			detail(sc, "object %" PRIu64 ".%" PRIu64 ": its shards do not match and the bad one cannot be told",
+			       v->volume, v->objnum);
+		}
+	}
+	ec_fetch_release(f);
+	w->obj->locks--;
+	while (!osd_list_empty(&w->obj->waiters))
+		osd_resume_later(container_of(w->obj->waiters.next,
+					      struct osd_op, link));
+	osd_obj_maybe_free(osd, w->obj);
+	free(w);
+	if (!sc)
+		return;
+	sc->ver_busy = false;
+	sc->ver_pos++;
+	verify_next(sc);
+}
+
+/*
+ * Check the parity of the next object: lock it (once its writes are
+ * durable), read all k+m shards and bs_ec_verify() them.  A shard that
+ * does not match the others is bad (repaired by rebuilding it from them).
+ */
+static void verify_next(struct scrub *sc)
+{
+	struct osd *osd = sc->osd;
+	struct pg *pg = sc->pg;
+	unsigned km = pg->ec.k + pg->ec.m;
+
+	while (!sc->error && sc->ver_pos < sc->n_ver) {
+		const struct sc_ver *v = &sc->ver[sc->ver_pos];
+		struct store_oid oid = {
+			.pool = pg->pool, .pg = pg->id,
+			.volume = v->volume, .objnum = v->objnum,
+		};
+		struct osd_obj *obj;
+		struct sc_verify *w;
+		bool all = true;
+
+		for (unsigned i = 0; i < km; i++)
+			all &= i < pg->n_acting && pg->acting[i] >= 0 &&
+			       osd_is_up(osd, pg->acting[i]);
+		if (!all || pg_miss_find(pg, v->volume, v->objnum)) {
+			sc->ver_pos++;	/* a shard is away: recovery's */
+			continue;
+		}
+		obj = osd_obj_get(osd, &oid);
+		if (obj->nmut || obj->locks) {
+			osd_obj_maybe_free(osd, obj);
+			return;		/* busy: the next tick */
+		}
+		obj->locks++;
+		w = bs_xcalloc(1, sizeof(*w));
+		w->osd = osd;
+		w->pg = pg;
+		w->id = sc->id;
+		w->obj = obj;
+		w->v = *v;
+		w->f.osd = osd;
+		w->f.pg = pg;
+		w->f.oid = oid;
+		w->f.version = v->version;
+		w->f.len = v->size;
+		w->f.fn = verify_fetched;
+		for (unsigned i = 0; i < km; i++) {
+			w->f.sources |= 1u << i;
+			w->f.src[i] = pg->acting[i];
+		}
+		sc->ver_busy = true;
+		osd->bg_ops++;
+		ec_fetch_start(&w->f);
+		return;
+	}
+	if (sc->ver_busy)
+		return;
+	scrub_phase_done(sc);
+}
+
 static void scrub_phase_done(struct scrub *sc)
 {
 	if (sc->error) {
@@ -814,7 +995,21 @@ static void scrub_phase_done(struct scrub *sc)
 	switch (sc->phase) {
 	case SC_MAPS:
 		compare(sc, false);
+		if (sc->n_ver) {
+			sc->phase = SC_VERIFY;
+			verify_next(sc);
+			return;
+		}
+		/* fall through */
+	case SC_VERIFY:
 		if (!sc->n_sus) {
+			if (sc->n_rep) {
+				sc->phase = SC_REPAIR;
+				sc->deadline_ms = bs_now_ms() +
+						  SCRUB_REPAIR_WAIT_MS;
+				recovery_kick(sc->osd);
+				return;
+			}
 			scrub_reply(sc);
 			return;
 		}
@@ -846,6 +1041,11 @@ static void scrub_step(struct scrub *sc, uint64_t now_ms)
 {
 	char name[32];
 
+	if (sc->phase == SC_VERIFY) {
+		if (!sc->ver_busy)
+			verify_next(sc);
+		return;
+	}
 	if (sc->phase == SC_LOCK) {
 		if (!suspects_quiet(sc)) {
 			if (now_ms < sc->deadline_ms)
@@ -922,12 +1122,6 @@ static void scrub_continue(struct osd_op *op)
 			       PRIu64, name, osd->map->epoch);
 		return;
 	}
-	if (pg->erasure) {
-		op_reply_error(op, -EOPNOTSUPP,
-			       "pg %s is erasure-coded: scrub of erasure-coded pools is not implemented yet",
-			       name);
-		return;
-	}
 	if (!pg->is_primary) {
 		op_reply_error(op, -ESTALE,
 			       "%s is not the primary of pg %s at epoch %" PRIu64 " (osd.%d is)",
@@ -977,8 +1171,7 @@ void scrub_tick(struct osd *osd, uint64_t now_ms)
 		for (struct pg *pg = osd->pg_tab[i]; pg; pg = pg->hnext) {
 			bool d;
 
-			if (!pg_is_active(pg) || !pg->clean || pg->scrub ||
-			    pg->erasure)
+			if (!pg_is_active(pg) || !pg->clean || pg->scrub)
 				continue;
 			d = deep && now_us >= pg->info.last_deep_scrub_us +
 						      deep * 1000;

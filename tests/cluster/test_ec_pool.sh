@@ -3,7 +3,8 @@
 # Erasure-coded pools: "pool create --ec K+M" checks the profile, the
 # stripe unit and the failure domains the cluster has (OSDs that are in),
 # sets min_size to K+1, and lists the profile; placement of an EC pool is
-# positional (k+m distinct OSDs per PG).
+# positional (k+m distinct OSDs per PG).  Reads decode around members
+# that are down; members back from the dead get the shards they missed.
 # ctest-timeout: 480
 source "$(dirname "$0")/../functions.sh"
 set -e -x
@@ -136,3 +137,26 @@ basalt volume export ec42/b "$T/b.out" --force
 cmp "$T/b" "$T/b.out"
 verify --ops 50 --seed 4 ec42/t1
 
+# --- recovery: the shards the revived OSDs lack are rebuilt ------------
+wait_for 120 pgs_clean ec42
+# every object: 6 shards, one per OSD, at one version (as above)
+for osd in 0 1 2 3 4 5; do
+	basalt osd list-objects --osd "$osd" --pool ec42 --format json |
+		jq -r '.objects[] | "\(.name) \(.version)"'
+done | sort >"$T/shards"
+awk '{ n[$1]++; v[$1 " " $2]++ }
+     END { for (o in n) if (n[o] != 6) { print "object " o " on " n[o]; bad++ }
+	   for (x in v) if (v[x] != 6) { print "version split: " x; bad++ }
+	   exit bad }' "$T/shards"
+cluster_sh kill osd.0 osd.1
+wait_for 60 osd_is_down 0
+wait_for 60 osd_is_down 1
+basalt volume export ec42/a "$T/a.out" --force
+cmp "$T/a" "$T/a.out"
+basalt volume export ec42/b "$T/b.out" --force
+cmp "$T/b" "$T/b.out"
+basalt volume export ec42/c "$T/c.out" --force
+cmp "$T/c" "$T/c.out"
+cluster_sh revive osd.0 osd.1
+wait_for 120 pgs_clean ec42
+verify --ops 50 --seed 5 ec42/t1
