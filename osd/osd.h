@@ -51,6 +51,8 @@
 #define PG_KEY_CLAIM		'M'
 #define PG_CLAIM_KEY_LEN	17
 #define PG_CLAIM_VAL_LEN	9
+/* erasure-coded shards: 'U' volume:8 objnum:8 -> undo record (ec_undo.c) */
+#define PG_KEY_UNDO		'U'
 
 #define OSD_PEER_MAX		64	/* OSDs one peering talks to */
 #define OSD_PEER_TIMEOUT_MS	10000	/* one peering request */
@@ -155,6 +157,8 @@ struct pg_entry {
 	uint64_t size;
 	bool claim;
 	bool deleted;		/* claim: must not exist */
+	bool has_undo;		/* EC shard: can roll back to undo_prev */
+	uint64_t undo_prev;	/* 0: the shard did not exist before */
 };
 
 /* An OSD that a peering asks (primary side). */
@@ -164,11 +168,14 @@ struct pg_peer {
 	bool busy, done, failed;
 	bool has_info;
 	bool cand;			/* its objects and claims decide */
+	int slot;			/* EC: its shard (-1: none) */
 	struct pg_info info;
 	struct pg_entry *ent;
 	size_t n_ent, cap_ent;
 	unsigned tries;
 	size_t act_pos;			/* activation: claims sent so far */
+	struct pg_entry *rb;		/* EC: shards it must roll back */
+	size_t n_rb, cap_rb;
 };
 
 /*
@@ -202,6 +209,7 @@ enum pg_pstate {
 struct scrub;
 struct pwork;
 struct ec_io;
+struct ec_undo;
 
 /*
  * A placement group as this OSD sees it at map epoch @epoch.  Created on
@@ -358,6 +366,7 @@ struct osd_op {
 	uint8_t *buf;			/* read data */
 	size_t buf_cap;
 	struct ec_io *ec;		/* erasure-coded client op (ec.c) */
+	struct ec_undo *undo;		/* EC shard write (ec_undo.c) */
 };
 
 struct osd_bufpool {
@@ -565,11 +574,19 @@ struct pg_decision {
 	bool deleted;		/* the object must not exist */
 	uint64_t need;		/* members (peer bits) lacking it */
 	uint64_t have;		/* OSDs holding @version */
+	uint64_t rollback;	/* EC: members to roll back to @version */
+};
+/* Erasure-coded PGs: k shards of one version decode (pg_peer.slot). */
+struct pg_ec_rule {
+	unsigned k, slots, min_size;
 };
 typedef void pg_decide_fn(void *opaque, const struct pg_decision *d);
 void pg_decide_candidates(struct pg_peer *peers, unsigned n);
 void pg_decide_objects(const struct pg_peer *peers, unsigned n,
 		       uint64_t activation, pg_decide_fn *fn, void *opaque);
+void pg_decide_objects_ec(const struct pg_peer *peers, unsigned n,
+			  uint64_t activation, const struct pg_ec_rule *ec,
+			  pg_decide_fn *fn, void *opaque);
 
 /* peering.c (primary) */
 void peering_start(struct osd *osd, struct pg *pg);
@@ -685,6 +702,52 @@ void ec_check(struct osd_op *op);
 void ec_member_read(struct osd_op *op);
 void ec_release(struct osd *osd);
 void ec_op_free(struct osd_op *op);
+
+/*
+ * ec_undo.c: shard writes that keep an undo record (docs/erasure-coding.md
+ * "Crash consistency"), and roll-backs with it.  ec_shard_write() and
+ * ec_shard_delete() use op->sop and call @done with it, as store_write()
+ * would; @data is borrowed until then.
+ */
+#define EC_UNDO_HDR_LEN		48
+#define EC_UNDO_MAGIC		0x4f444e55u	/* "UNDO" little-endian */
+struct ec_undo_rec {
+	uint64_t version, prev;		/* the write's; before it (0: none) */
+	uint64_t off, len;		/* the shard range it wrote */
+	uint64_t nbytes;		/* old bytes kept: [off, +nbytes) */
+	const uint8_t *bytes;
+};
+struct ec_rollback_ent {
+	uint64_t volume, objnum;
+	uint64_t prev;			/* the version to go back to */
+};
+struct ec_rollback;
+typedef void ec_rollback_fn(struct ec_rollback *rb, int res);
+struct ec_rollback {
+	struct osd *osd;
+	uint32_t pool, pg;
+	const struct ec_rollback_ent *ent;
+	size_t n;
+	ec_rollback_fn *fn;
+	/* results and private */
+	size_t pos, done;
+	uint64_t from;
+	struct store_op sop;
+	uint8_t key[PG_CLAIM_KEY_LEN];
+	void *val;
+	uint8_t *buf;
+};
+void ec_undo_key(uint8_t *key, uint64_t volume, uint64_t objnum);
+int ec_undo_parse(const void *val, size_t vlen, struct ec_undo_rec *r);
+void ec_shard_write(struct osd_op *op, uint64_t off, uint64_t len,
+		    const void *data, uint64_t version, store_op_fn *done);
+void ec_shard_delete(struct osd_op *op, store_op_fn *done);
+void ec_undo_free(struct osd_op *op);
+/* Roll rb->ent back in order; rb->fn(rb, res) may run before it returns. */
+void ec_rollback_start(struct ec_rollback *rb);
+void ec_rollback_handle(struct osd_op *op);
+void ec_shard_read_handle(struct osd *osd, struct bs_conn *conn,
+			  struct bs_msg *msg);
 
 /* bufpool.c */
 void *osd_buf_get(struct osd *osd, size_t len, size_t *cap);
