@@ -22,12 +22,15 @@
  *
  * Erasure-coded PGs (pg_decide_objects_ec) count shards instead: a
  * version decodes when k slots hold it, or will once the members that
- * hold a newer, torn write roll back to it with their undo records.  The
- * newest version that decodes is authoritative; newer shards roll back
- * (or, without an undo record, are rebuilt by recovery).  A newer
- * version is only given up when it cannot have been acknowledged: fewer
- * than min_size slots hold it even counting the slots that did not
- * answer.  Otherwise the object is unfound until more members answer.
+ * hold a newer, torn write roll back to it with their undo records.  A
+ * version is only given up for an older one when it cannot have been
+ * acknowledged (maybe_acked).  Among the versions that decode and may be chosen,
+ * the one the most slots will hold wins (the newest of equals), so that a
+ * torn write is rolled back rather than rebuilt when undo records allow;
+ * newer shards roll back (or, without an undo record, are rebuilt by
+ * recovery), older ones are rebuilt.  No version that decodes: the object
+ * is unfound until more members answer (or, when every slot answered and
+ * some lack the object, it was a torn delete: it goes).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -157,6 +160,32 @@ static uint64_t rollers(const struct ec_view *x, unsigned slots,
 	return bits;
 }
 
+/*
+ * Whether version @c may have been acknowledged.  A write is acknowledged
+ * only once durable on min_size shards and on every member up in its
+ * interval (which ends, aborting the write, when one goes down).  So no:
+ * when fewer than min_size slots can hold it, or when a slot that took
+ * part in its interval (les >= its epoch) and did not lack the object
+ * (no claim) holds an older shard.
+ */
+static bool maybe_acked(const struct pg_peer *peers, const struct ec_view *x,
+			unsigned slots, const struct obj_view *v,
+			const struct pg_ec_rule *ec, uint64_t c)
+{
+	unsigned unknown = slots - x->known;
+
+	if (!c || count_direct(x, slots, c) + unknown < ec->min_size)
+		return false;
+	for (unsigned s = 0; s < slots; s++) {
+		int i = x->peer[s];
+
+		if (i >= 0 && x->ver[s] < c && !v->claim[i] &&
+		    peers[i].has_info && peers[i].info.les >= c >> 32)
+			return false;
+	}
+	return true;
+}
+
 static void decide_ec(const struct pg_peer *peers, unsigned n,
 		      uint64_t activation, const struct pg_ec_rule *ec,
 		      struct pg_decision *d, const struct obj_view *v)
@@ -209,19 +238,22 @@ static void decide_ec(const struct pg_peer *peers, unsigned n,
 		}
 	cand[nc++] = 0;
 	unknown = slots - x.known;
-	for (unsigned c = 0; c < nc; c++) {
+	for (unsigned c = 0, best = 0; c < nc; c++) {
 		unsigned direct = count_direct(&x, slots, cand[c]);
 		uint64_t r = rollers(&x, slots, v, cand[c]);
+		unsigned eff = direct + (unsigned)__builtin_popcountll(r);
 
-		if (direct + (unsigned)__builtin_popcountll(r) >= ec->k) {
+		/* of the versions that decode, the one fewest must rebuild */
+		if (eff >= ec->k && eff > best) {
 			auth = cand[c];
 			rb = r;
 			found = true;
-			break;
+			best = eff;
 		}
 		/* it may have been acknowledged: nothing older may win */
-		if (cand[c] && direct + unknown >= ec->min_size) {
-			auth = cand[c];
+		if (maybe_acked(peers, &x, slots, v, ec, cand[c])) {
+			if (!found)
+				auth = cand[c];
 			break;
 		}
 	}

@@ -133,10 +133,10 @@ static void test_decide_ec_version_on_exactly_k_rolls_forward(void **state)
 	struct fx f = { 0 };
 
 	(void)state;
-	/* 4 shards of version 2 decode: the other two are rebuilt */
+	/* 4 shards of version 2 decode (no undo): the other two rebuild */
 	ec_peers(&f, 6);
 	for (unsigned i = 0; i < 4; i++)
-		shard(&f, i, V(5, 2), (int64_t)V(5, 1));
+		shard(&f, i, V(5, 2), -1);
 	shard(&f, 4, V(5, 1), -1);
 	shard(&f, 5, V(5, 1), -1);
 	run_ec(&f, 9);
@@ -144,6 +144,26 @@ static void test_decide_ec_version_on_exactly_k_rolls_forward(void **state)
 	assert_int_equal(f.dec[0].version, V(5, 2));
 	assert_int_equal(f.dec[0].need, (1u << 4) | (1u << 5));
 	assert_int_equal(f.dec[0].rollback, 0);
+	assert_int_equal(f.dec[0].have, 0xfu);
+	fx_free(&f);
+}
+
+static void test_decide_ec_exactly_k_up_rolls_forward(void **state)
+{
+	struct fx f = { 0 };
+
+	(void)state;
+	/* 4 answer with version 2, 2 are down: it may be acknowledged */
+	ec_peers(&f, 6);
+	for (unsigned i = 0; i < 4; i++)
+		shard(&f, i, V(5, 2), (int64_t)V(5, 1));
+	f.peers[4].failed = true;
+	f.peers[5].failed = true;
+	run_ec(&f, 9);
+	assert_int_equal(f.n_dec, 1);
+	assert_int_equal(f.dec[0].version, V(5, 2));
+	assert_int_equal(f.dec[0].rollback, 0);
+	assert_int_equal(f.dec[0].need, 0);
 	assert_int_equal(f.dec[0].have, 0xfu);
 	fx_free(&f);
 }
@@ -226,7 +246,8 @@ static void test_decide_ec_possibly_acked_write_is_not_rolled_back(
 	ec_peers(&f, 6);
 	for (unsigned i = 0; i < 3; i++)
 		shard(&f, i, V(5, 2), (int64_t)V(5, 1));
-	shard(&f, 3, V(5, 1), -1);
+	shard(&f, 3, V(4, 1), -1);
+	f.peers[3].info.les = 4;	/* not in interval 5 */
 	f.peers[4].failed = true;
 	f.peers[5].failed = true;
 	run_ec(&f, 9);
@@ -285,15 +306,102 @@ static void test_decide_ec_torn_new_object_is_removed(void **state)
 	fx_free(&f);
 }
 
+static void test_decide_ec_unacked_write_on_k_rolls_back(void **state)
+{
+	struct fx f = { 0 };
+
+	(void)state;
+	/*
+	 * Version 2 on 4 shards decodes, but 4 < min_size: never
+	 * acknowledged.  With undo records, rolling back leaves all 6 at
+	 * version 1 and nothing to rebuild.
+	 */
+	ec_peers(&f, 6);
+	for (unsigned i = 0; i < 4; i++)
+		shard(&f, i, V(5, 2), (int64_t)V(5, 1));
+	shard(&f, 4, V(5, 1), -1);
+	shard(&f, 5, V(5, 1), -1);
+	run_ec(&f, 9);
+	assert_int_equal(f.n_dec, 1);
+	assert_int_equal(f.dec[0].version, V(5, 1));
+	assert_int_equal(f.dec[0].rollback, 0xfu);
+	assert_int_equal(f.dec[0].need, 0);
+	assert_int_equal(f.dec[0].have, EC_ALL);
+	fx_free(&f);
+}
+
+static void test_decide_ec_write_on_min_size_stays(void **state)
+{
+	struct fx f = { 0 };
+
+	(void)state;
+	/*
+	 * On 5 = min_size shards, and the 6th (les 4) was not in its
+	 * interval: it may have been acknowledged, so it stays.
+	 */
+	ec_peers(&f, 6);
+	for (unsigned i = 0; i < 5; i++)
+		shard(&f, i, V(5, 2), (int64_t)V(5, 1));
+	shard(&f, 5, V(4, 1), -1);
+	f.peers[5].info.les = 4;
+	run_ec(&f, 9);
+	assert_int_equal(f.n_dec, 1);
+	assert_int_equal(f.dec[0].version, V(5, 2));
+	assert_int_equal(f.dec[0].rollback, 0);
+	assert_int_equal(f.dec[0].need, 1u << 5);
+	fx_free(&f);
+}
+
+static void test_decide_ec_write_missed_by_its_interval_rolls_back(
+	void **state)
+{
+	struct fx f = { 0 };
+
+	(void)state;
+	/*
+	 * On 5 shards, but the 6th was in interval 5 and holds version 1:
+	 * never acknowledged (that needs every member up in the interval).
+	 */
+	ec_peers(&f, 6);
+	for (unsigned i = 0; i < 5; i++)
+		shard(&f, i, V(5, 2), (int64_t)V(5, 1));
+	shard(&f, 5, V(5, 1), -1);
+	run_ec(&f, 9);
+	assert_int_equal(f.n_dec, 1);
+	assert_int_equal(f.dec[0].version, V(5, 1));
+	assert_int_equal(f.dec[0].rollback, 0x1fu);
+	assert_int_equal(f.dec[0].need, 0);
+	fx_free(&f);
+}
+
+static void test_decide_ec_member_lacking_the_object_proves_nothing(
+	void **state)
+{
+	struct fx f = { 0 };
+
+	(void)state;
+	/* the 6th lacked the object in interval 5 (a claim): no proof */
+	ec_peers(&f, 6);
+	for (unsigned i = 0; i < 5; i++)
+		shard(&f, i, V(5, 2), (int64_t)V(5, 1));
+	entry(&f, 5, 1, V(4, 3), true, false);
+	run_ec(&f, 9);
+	assert_int_equal(f.n_dec, 1);
+	assert_int_equal(f.dec[0].version, V(5, 2));
+	assert_int_equal(f.dec[0].rollback, 0);
+	assert_int_equal(f.dec[0].need, 1u << 5);
+	fx_free(&f);
+}
+
 static void test_decide_ec_new_object_on_k_stays(void **state)
 {
 	struct fx f = { 0 };
 
 	(void)state;
-	/* the first write reached 4 shards: it decodes, so it stays */
+	/* a first write on 4 shards without undo records: it stays */
 	ec_peers(&f, 6);
 	for (unsigned i = 0; i < 4; i++)
-		shard(&f, i, V(5, 1), 0);
+		shard(&f, i, V(5, 1), -1);
 	run_ec(&f, 9);
 	assert_int_equal(f.n_dec, 1);
 	assert_false(f.dec[0].deleted);
@@ -537,6 +645,7 @@ int main(void)
 		cmocka_unit_test(test_decide_failed_peer_is_not_used),
 		cmocka_unit_test(test_decide_ec_version_on_every_shard),
 		cmocka_unit_test(test_decide_ec_version_on_exactly_k_rolls_forward),
+		cmocka_unit_test(test_decide_ec_exactly_k_up_rolls_forward),
 		cmocka_unit_test(test_decide_ec_torn_write_on_k_minus_1_rolls_back),
 		cmocka_unit_test(test_decide_ec_member_without_undo_is_rebuilt),
 		cmocka_unit_test(test_decide_ec_no_version_decodes_is_unfound),
@@ -545,6 +654,10 @@ int main(void)
 		cmocka_unit_test(test_decide_ec_deleted_while_a_member_was_away),
 		cmocka_unit_test(test_decide_ec_torn_new_object_is_removed),
 		cmocka_unit_test(test_decide_ec_new_object_on_k_stays),
+		cmocka_unit_test(test_decide_ec_unacked_write_on_k_rolls_back),
+		cmocka_unit_test(test_decide_ec_write_on_min_size_stays),
+		cmocka_unit_test(test_decide_ec_write_missed_by_its_interval_rolls_back),
+		cmocka_unit_test(test_decide_ec_member_lacking_the_object_proves_nothing),
 		cmocka_unit_test(test_pginfo_interval_replaces_same_activation),
 		cmocka_unit_test(test_pginfo_pack_round_trip),
 		cmocka_unit_test(test_pginfo_claim_key_sorts_by_oid),
