@@ -211,7 +211,7 @@ static void decide_ec(const struct pg_peer *peers, unsigned n,
 		live = v->live[i] >> 32 && !v->claim_del[i] ? v->live[i] : 0;
 		x.peer[s] = (int)i;
 		x.ver[s] = live;
-		x.none[s] = !live && !v->claim[i];
+		x.none[s] = !live && (!v->claim[i] || v->claim_del[i]);
 		x.known++;
 		if (live) {
 			unsigned k = 0;

@@ -4,6 +4,7 @@
  * and what each member needs) and for the PgInfo helpers of
  * osd/pginfo.c (intervals, encoding round trip).
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -411,6 +412,53 @@ static void test_decide_ec_new_object_on_k_stays(void **state)
 	fx_free(&f);
 }
 
+static void put_le64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void test_undo_record_parse_refuses_bad_values(void **state)
+{
+	uint8_t val[EC_UNDO_HDR_LEN + 8] = { 0 };
+	struct ec_undo_rec r;
+
+	(void)state;
+	put_le64(val, EC_UNDO_MAGIC);
+	put_le64(val + 8, V(5, 2));
+	put_le64(val + 16, V(5, 1));
+	put_le64(val + 24, 8192);
+	put_le64(val + 32, 4096);
+	put_le64(val + 40, 8);
+	memcpy(val + EC_UNDO_HDR_LEN, "oldbytes", 8);
+	assert_int_equal(ec_undo_parse(val, sizeof(val), &r), 0);
+	assert_int_equal(r.version, V(5, 2));
+	assert_int_equal(r.prev, V(5, 1));
+	assert_int_equal(r.off, 8192);
+	assert_int_equal(r.len, 4096);
+	assert_int_equal(r.nbytes, 8);
+	assert_memory_equal(r.bytes, "oldbytes", 8);
+	/* truncated, or bytes that do not match the count */
+	assert_int_equal(ec_undo_parse(val, EC_UNDO_HDR_LEN - 1, &r),
+			 -EBADMSG);
+	assert_int_equal(ec_undo_parse(val, sizeof(val) - 1, &r), -EBADMSG);
+	/* more old bytes than the range */
+	put_le64(val + 32, 4);
+	assert_int_equal(ec_undo_parse(val, sizeof(val), &r), -EBADMSG);
+	/* a range past the largest object */
+	put_le64(val + 32, 4096);
+	put_le64(val + 24, STORE_MAX_OBJECT_SIZE);
+	assert_int_equal(ec_undo_parse(val, sizeof(val), &r), -EBADMSG);
+	/* going "back" to a newer version */
+	put_le64(val + 24, 8192);
+	put_le64(val + 16, V(5, 3));
+	assert_int_equal(ec_undo_parse(val, sizeof(val), &r), -EBADMSG);
+	/* not an undo record */
+	put_le64(val + 16, V(5, 1));
+	val[0] ^= 1;
+	assert_int_equal(ec_undo_parse(val, sizeof(val), &r), -EBADMSG);
+}
+
 static void test_decide_new_pg_has_nothing_to_do(void **state)
 {
 	struct fx f = { 0 };
@@ -643,6 +691,7 @@ int main(void)
 		cmocka_unit_test(test_decide_removes_a_stale_copy),
 		cmocka_unit_test(test_decide_half_installed_copy_counts_as_absent),
 		cmocka_unit_test(test_decide_failed_peer_is_not_used),
+		cmocka_unit_test(test_undo_record_parse_refuses_bad_values),
 		cmocka_unit_test(test_decide_ec_version_on_every_shard),
 		cmocka_unit_test(test_decide_ec_version_on_exactly_k_rolls_forward),
 		cmocka_unit_test(test_decide_ec_exactly_k_up_rolls_forward),
