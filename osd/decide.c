@@ -209,6 +209,12 @@ static void decide_ec(const struct pg_peer *peers, unsigned n,
 			continue;
 		/* a half-installed copy, or one that must not exist: none */
 		live = v->live[i] >> 32 && !v->claim_del[i] ? v->live[i] : 0;
+		/*
+		 * A member that was away (or is new: backfill) and has no
+		 * copy says nothing about the object: the slot is unknown.
+		 */
+		if (!live && !p->cand)
+			continue;
 		x.peer[s] = (int)i;
 		x.ver[s] = live;
 		x.none[s] = !live && (!v->claim[i] || v->claim_del[i]);

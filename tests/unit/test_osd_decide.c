@@ -394,6 +394,32 @@ static void test_decide_ec_member_lacking_the_object_proves_nothing(
 	fx_free(&f);
 }
 
+static void test_decide_ec_new_members_do_not_delete(void **state)
+{
+	struct fx f = { 0 };
+
+	(void)state;
+	/*
+	 * 3 slots moved to new OSDs (no info, nothing yet): their emptiness
+	 * is no evidence, so the object (3 shards, first written with an
+	 * undo record to "none") is neither removed nor decodable: unfound.
+	 */
+	ec_peers(&f, 6);
+	for (unsigned i = 0; i < 3; i++)
+		shard(&f, i, V(5, 1), 0);
+	for (unsigned i = 3; i < 6; i++) {
+		f.peers[i].has_info = false;
+		f.peers[i].info.les = 0;
+	}
+	run_ec(&f, 9);
+	assert_int_equal(f.n_dec, 1);
+	assert_false(f.dec[0].deleted);
+	assert_int_equal(f.dec[0].version, V(5, 1));
+	assert_int_equal(f.dec[0].rollback, 0);
+	assert_int_equal(f.dec[0].have, 0);
+	fx_free(&f);
+}
+
 static void test_decide_ec_new_object_on_k_stays(void **state)
 {
 	struct fx f = { 0 };
@@ -703,6 +729,7 @@ int main(void)
 		cmocka_unit_test(test_decide_ec_deleted_while_a_member_was_away),
 		cmocka_unit_test(test_decide_ec_torn_new_object_is_removed),
 		cmocka_unit_test(test_decide_ec_new_object_on_k_stays),
+		cmocka_unit_test(test_decide_ec_new_members_do_not_delete),
 		cmocka_unit_test(test_decide_ec_unacked_write_on_k_rolls_back),
 		cmocka_unit_test(test_decide_ec_write_on_min_size_stays),
 		cmocka_unit_test(test_decide_ec_write_missed_by_its_interval_rolls_back),
