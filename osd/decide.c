@@ -24,9 +24,10 @@
  * version decodes when k slots hold it, or will once the members that
  * hold a newer, torn write roll back to it with their undo records.  A
  * version is only given up for an older one when it cannot have been
- * acknowledged (maybe_acked).  Among the versions that decode and may be chosen,
- * the one the most slots will hold wins (the newest of equals), so that a
- * torn write is rolled back rather than rebuilt when undo records allow;
+ * acknowledged (maybe_acked).  Among the versions that decode and may be
+ * chosen, the one the most slots will hold wins (the newest of equals), so
+ * that a torn write is rolled back rather than rebuilt when undo records
+ * allow;
  * newer shards roll back (or, without an undo record, are rebuilt by
  * recovery), older ones are rebuilt.  No version that decodes: the object
  * is unfound until more members answer (or, when every slot answered and

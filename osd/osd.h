@@ -712,7 +712,8 @@ void ec_op_free(struct osd_op *op);
 #define EC_UNDO_HDR_LEN		48
 #define EC_UNDO_MAGIC		0x4f444e55u	/* "UNDO" little-endian */
 struct ec_undo_rec {
-	uint64_t version, prev;		/* the write's; before it (0: none) */
+	uint64_t version;		/* the write's */
+	uint64_t prev;			/* before it (0: none) */
 	uint64_t off, len;		/* the shard range it wrote */
 	uint64_t nbytes;		/* old bytes kept: [off, +nbytes) */
 	const uint8_t *bytes;
