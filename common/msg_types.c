@@ -66,6 +66,9 @@ static const struct bs_msg_type_info bs_msg_types[] = {
 	T(BS_MSG_OSD_LOCATE, "osd_locate", &bs__osd_locate__descriptor, 0),
 	T(BS_MSG_OSD_LOCATE_REPLY, "osd_locate_reply",
 	  &bs__osd_locate_reply__descriptor, 0),
+	T(BS_MSG_OSD_SHARD_READ, "osd_shard_read", &bs__ec_read__descriptor, 0),
+	T(BS_MSG_OSD_SHARD_READ_REPLY, "osd_shard_read_reply",
+	  &bs__ec_read_reply__descriptor, 64u << 20),
 	T(BS_MSG_REP_OP, "rep_op", &bs__rep_op__descriptor, 64u << 20),
 	T(BS_MSG_REP_OP_REPLY, "rep_op_reply", &bs__rep_op_reply__descriptor,
 	  0),
@@ -94,6 +97,9 @@ static const struct bs_msg_type_info bs_msg_types[] = {
 	T(BS_MSG_EC_READ, "ec_read", &bs__ec_read__descriptor, 0),
 	T(BS_MSG_EC_READ_REPLY, "ec_read_reply",
 	  &bs__ec_read_reply__descriptor, 64u << 20),
+	T(BS_MSG_PG_ROLLBACK, "pg_rollback", &bs__pg_rollback__descriptor, 0),
+	T(BS_MSG_PG_ROLLBACK_REPLY, "pg_rollback_reply",
+	  &bs__pg_rollback_reply__descriptor, 0),
 };
 /* clang-format on */
 

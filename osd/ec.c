@@ -590,7 +590,6 @@ static void ec_meta_next(struct ec_io *io)
 static void ec_write_send(struct ec_io *io)
 {
 	struct osd_op *op = io->op;
-	struct osd *osd = op->osd;
 	struct pg *pg = op->pg;
 	const struct bs_ec *ec = &pg->ec;
 	bool del = op->kind == BS__OSD_OP_KIND__OSD_OP_DELETE;
@@ -626,16 +625,16 @@ static void ec_write_send(struct ec_io *io)
 		if (del || op->ec_meta)
 			ec_meta_attach(op, op->ec_meta, op->ec_meta_len);
 		if (del)
-			store_delete(osd->store, &op->sop, &op->oid);
+			ec_shard_delete(op, write_local_done);
 		else if (shard_is_hole(io, (unsigned)io->self_slot))
-			store_discard(osd->store, &op->sop, &op->oid,
-				      io->s0 * ec->stripe_unit,
-				      io->n * ec->stripe_unit, op->version);
+			ec_shard_write(op, io->s0 * ec->stripe_unit,
+				       io->n * ec->stripe_unit, NULL,
+				       op->version, write_local_done);
 		else
-			store_write(osd->store, &op->sop, &op->oid,
-				    io->s0 * ec->stripe_unit,
-				    io->n * ec->stripe_unit,
-				    io->wbuf[io->self_slot], op->version);
+			ec_shard_write(op, io->s0 * ec->stripe_unit,
+				       io->n * ec->stripe_unit,
+				       io->wbuf[io->self_slot], op->version,
+				       write_local_done);
 	} else {
 		op->local_done = true;
 	}
@@ -889,6 +888,7 @@ void ec_op_free(struct osd_op *op)
 {
 	if (op->ec)
 		ec_io_free(op);
+	ec_undo_free(op);
 }
 
 /* ---- member side: BS_MSG_EC_READ ---- */
@@ -915,8 +915,9 @@ static void member_read_done(struct store_op *sop, int res)
 	iov.iov_len = op->len;
 	op_settle(op);
 	op->reply_busy = true;
-	bs_conn_reply(op->conn, op->msg, BS_MSG_EC_READ_REPLY, &r.base, &iov,
-		      1, op_reply_released, op);
+	/* EC_READ_REPLY, or OSD_SHARD_READ_REPLY for a tool */
+	bs_conn_reply(op->conn, op->msg, (uint16_t)(op->msg->hdr.type + 50),
+		      &r.base, &iov, 1, op_reply_released, op);
 }
 
 void ec_member_read(struct osd_op *op)
@@ -963,6 +964,30 @@ void ec_member_read(struct osd_op *op)
 	op->sop.fn = member_read_done;
 	op->local_busy = true;
 	store_read(osd->store, &op->sop, &op->oid, op->off, op->len, op->buf);
+}
+
+static void shard_read_continue(struct osd_op *op)
+{
+	struct osd *osd = op->osd;
+
+	if (!osd->active || !osd->map) {
+		op_reply_error(op, -EAGAIN, "%s is not active yet", osd->name);
+		return;
+	}
+	ec_member_read(op);
+}
+
+/* BS_MSG_OSD_SHARD_READ: a tool reads this OSD's shard of an object. */
+void ec_shard_read_handle(struct osd *osd, struct bs_conn *conn,
+			  struct bs_msg *msg)
+{
+	const Bs__EcRead *req = (const Bs__EcRead *)msg->body;
+	struct osd_op *op = op_new(osd, conn, msg);
+
+	op->resume = shard_read_continue;
+	op->oid.pool = req->pool;
+	op->oid.pg = req->pg;
+	shard_read_continue(op);
 }
 
 /* ---- recovery: rebuild shards ---- */

@@ -61,6 +61,7 @@ static const struct osd_msg_handler handlers[] = {
 	{ BS_MSG_OSD_SCRUB,	true,	scrub_handle },
 	{ BS_MSG_OSD_PG_STATE,	false,	query_pg_state },
 	{ BS_MSG_OSD_LOCATE,	false,	query_locate },
+	{ BS_MSG_OSD_SHARD_READ, true,	ec_shard_read_handle },
 	{ BS_MSG_PG_QUERY,	true,	peer_handle },
 	{ BS_MSG_PG_ACTIVATE,	true,	peer_handle },
 	{ BS_MSG_PG_PUSH,	true,	peer_handle },
@@ -69,6 +70,7 @@ static const struct osd_msg_handler handlers[] = {
 	{ BS_MSG_PG_SCRUB_MAP,	true,	peer_handle },
 	{ BS_MSG_PG_STRAY,	true,	peer_handle },
 	{ BS_MSG_EC_READ,	true,	peer_handle },
+	{ BS_MSG_PG_ROLLBACK,	true,	peer_handle },
 	{ BS_MSG_PING,		false,	handle_ping },
 };
 /* clang-format on */

@@ -59,6 +59,8 @@
 #define PG_KEY_SLOT		'S'
 #define PG_CLAIM_KEY_LEN	17
 #define PG_CLAIM_VAL_LEN	9
+/* erasure-coded shards: 'U' volume:8 objnum:8 -> undo record (ec_undo.c) */
+#define PG_KEY_UNDO		'U'
 
 #define OSD_PEER_MAX		64	/* OSDs one peering talks to */
 #define OSD_PEER_TIMEOUT_MS	10000	/* one peering request */
@@ -163,6 +165,8 @@ struct pg_entry {
 	uint64_t size;
 	bool claim;
 	bool deleted;		/* claim: must not exist */
+	bool has_undo;		/* EC shard: can roll back to undo_prev */
+	uint64_t undo_prev;	/* 0: the shard did not exist before */
 };
 
 /* An OSD that a peering asks (primary side). */
@@ -172,12 +176,15 @@ struct pg_peer {
 	bool busy, done, failed;
 	bool has_info;
 	bool cand;			/* its objects and claims decide */
+	int slot;			/* EC: its shard (-1: none) */
 	struct pg_info info;
 	struct pg_entry *ent;
 	size_t n_ent, cap_ent;
 	unsigned tries;
 	size_t act_pos;			/* activation: claims sent so far */
 	unsigned ec_slot;		/* 1 + slot its shards are for; 0: ? */
+	struct pg_entry *rb;		/* EC: shards it must roll back */
+	size_t n_rb, cap_rb;
 };
 
 /*
@@ -211,6 +218,7 @@ enum pg_pstate {
 struct scrub;
 struct pwork;
 struct ec_io;
+struct ec_undo;
 
 /*
  * A placement group as this OSD sees it at map epoch @epoch.  Created on
@@ -373,6 +381,7 @@ struct osd_op {
 	const uint8_t *ec_meta;
 	size_t ec_meta_len;
 	uint8_t ec_key[17];		/* EC_META_KEY_LEN */
+	struct ec_undo *undo;		/* EC shard write (ec_undo.c) */
 };
 
 struct osd_bufpool {
@@ -581,11 +590,19 @@ struct pg_decision {
 	bool deleted;		/* the object must not exist */
 	uint64_t need;		/* members (peer bits) lacking it */
 	uint64_t have;		/* OSDs holding @version */
+	uint64_t rollback;	/* EC: members to roll back to @version */
+};
+/* Erasure-coded PGs: k shards of one version decode (pg_peer.slot). */
+struct pg_ec_rule {
+	unsigned k, slots, min_size;
 };
 typedef void pg_decide_fn(void *opaque, const struct pg_decision *d);
 void pg_decide_candidates(struct pg_peer *peers, unsigned n);
 void pg_decide_objects(const struct pg_peer *peers, unsigned n,
 		       uint64_t activation, pg_decide_fn *fn, void *opaque);
+void pg_decide_objects_ec(const struct pg_peer *peers, unsigned n,
+			  uint64_t activation, const struct pg_ec_rule *ec,
+			  pg_decide_fn *fn, void *opaque);
 
 /* peering.c (primary) */
 void peering_start(struct osd *osd, struct pg *pg);
@@ -745,6 +762,51 @@ size_t ec_meta_extents(const struct ec_meta *m, uint64_t off, uint64_t len,
 		       uint64_t (*ranges)[2], size_t max);
 /* Put (@val) or delete (NULL) @op's blob in the batch of op->sop's next op. */
 void ec_meta_attach(struct osd_op *op, const void *val, size_t len);
+ * ec_undo.c: shard writes that keep an undo record (docs/erasure-coding.md
+ * "Crash consistency"), and roll-backs with it.  ec_shard_write() and
+ * ec_shard_delete() use op->sop and call @done with it, as store_write()
+ * would; @data is borrowed until then.
+ */
+#define EC_UNDO_HDR_LEN		48
+#define EC_UNDO_MAGIC		0x4f444e55u	/* "UNDO" little-endian */
+struct ec_undo_rec {
+	uint64_t version;		/* the write's */
+	uint64_t prev;			/* before it (0: none) */
+	uint64_t off, len;		/* the shard range it wrote */
+	uint64_t nbytes;		/* old bytes kept: [off, +nbytes) */
+	const uint8_t *bytes;
+};
+struct ec_rollback_ent {
+	uint64_t volume, objnum;
+	uint64_t prev;			/* the version to go back to */
+};
+struct ec_rollback;
+typedef void ec_rollback_fn(struct ec_rollback *rb, int res);
+struct ec_rollback {
+	struct osd *osd;
+	uint32_t pool, pg;
+	const struct ec_rollback_ent *ent;
+	size_t n;
+	ec_rollback_fn *fn;
+	/* results and private */
+	size_t pos, done;
+	uint64_t from;
+	struct store_op sop;
+	uint8_t key[PG_CLAIM_KEY_LEN];
+	void *val;
+	uint8_t *buf;
+};
+void ec_undo_key(uint8_t *key, uint64_t volume, uint64_t objnum);
+int ec_undo_parse(const void *val, size_t vlen, struct ec_undo_rec *r);
+void ec_shard_write(struct osd_op *op, uint64_t off, uint64_t len,
+		    const void *data, uint64_t version, store_op_fn *done);
+void ec_shard_delete(struct osd_op *op, store_op_fn *done);
+void ec_undo_free(struct osd_op *op);
+/* Roll rb->ent back in order; rb->fn(rb, res) may run before it returns. */
+void ec_rollback_start(struct ec_rollback *rb);
+void ec_rollback_handle(struct osd_op *op);
+void ec_shard_read_handle(struct osd *osd, struct bs_conn *conn,
+			  struct bs_msg *msg);
 
 /* bufpool.c */
 void *osd_buf_get(struct osd *osd, size_t len, size_t *cap);

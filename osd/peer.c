@@ -64,6 +64,7 @@ static int peer_fields(const struct bs_msg *msg, uint64_t *epoch,
 	F(BS_MSG_PG_SCRUB_MAP, Bs__PgScrubMap)
 	F(BS_MSG_PG_STRAY, Bs__PgStray)
 	F(BS_MSG_EC_READ, Bs__EcRead)
+	F(BS_MSG_PG_ROLLBACK, Bs__PgRollback)
 #undef F
 	default:
 		return -EINVAL;
@@ -173,6 +174,8 @@ static void do_query(struct osd_op *op, struct pg *pg)
 		ent[i].size = e[i].size;
 		ent[i].deleted = e[i].deleted;
 		ent[i].claim = e[i].claim;
+		ent[i].has_undo = e[i].has_undo;
+		ent[i].undo_prev = e[i].undo_prev;
 		entp[i] = &ent[i];
 	}
 	r.map_epoch = osd->map->epoch;
@@ -294,7 +297,34 @@ static void handle_activate(struct osd_op *op, struct pg *pg)
 struct claim_keys {
 	uint8_t *keys;
 	size_t n, cap;
+	/* undo records of writes before @last_clean go too */
+	struct osd *osd;
+	uint32_t pool, pg;
+	uint64_t last_clean;
 };
+
+/*
+ * An EC undo record whose write is older than the clean activation: that
+ * peering settled it, so it will never be rolled back.  Not one of an
+ * object with a write landing (its new record may not be committed).
+ */
+static bool undo_settled(const struct claim_keys *ck, const uint8_t *k,
+			 const void *val, size_t vlen)
+{
+	struct ec_undo_rec r;
+	struct store_oid oid = { .pool = ck->pool, .pg = ck->pg };
+	struct osd_obj *obj;
+
+	if (ec_undo_parse(val, vlen, &r) ||
+	    r.version >> 32 >= ck->last_clean)
+		return false;
+	for (int i = 0; i < 8; i++) {
+		oid.volume = oid.volume << 8 | k[1 + i];
+		oid.objnum = oid.objnum << 8 | k[9 + i];
+	}
+	obj = osd_obj_find(ck->osd, &oid);
+	return !obj || !obj->nmut;
+}
 
 static int collect_claim(void *opaque, const void *key, size_t klen,
 			 const void *val, size_t vlen)
@@ -302,9 +332,9 @@ static int collect_claim(void *opaque, const void *key, size_t klen,
 	struct claim_keys *ck = opaque;
 	const uint8_t *k = key;
 
-	(void)val;
-	(void)vlen;
-	if (klen != PG_CLAIM_KEY_LEN || k[0] != PG_KEY_CLAIM)
+	if (klen != PG_CLAIM_KEY_LEN ||
+	    (k[0] != PG_KEY_CLAIM &&
+	     (k[0] != PG_KEY_UNDO || !undo_settled(ck, k, val, vlen))))
 		return 0;
 	if (ck->n == ck->cap) {
 		ck->cap = ck->cap ? ck->cap * 2 : 64;
@@ -336,7 +366,8 @@ static void bg_put_done(struct store_op *sop, int res)
 void peer_clean_local(struct osd *osd, uint32_t pool, uint32_t pg,
 		      uint64_t last_clean)
 {
-	struct claim_keys ck = { 0 };
+	struct claim_keys ck = { .osd = osd, .pool = pool, .pg = pg,
+				 .last_clean = last_clean };
 	struct pg_info info;
 	struct store_pg_kv *kv;
 	struct pwork *w;
@@ -418,7 +449,9 @@ static void remove_step_done(struct store_op *sop, int res)
 static void remove_blobs(struct pwork *w)
 {
 	struct osd *osd = w->osd;
-	struct claim_keys ck = { 0 };
+	/* every claim and every undo record goes with the PG */
+	struct claim_keys ck = { .osd = osd, .pool = w->pool, .pg = w->pg,
+				 .last_clean = UINT64_MAX };
 	struct store_pg_kv *kv;
 	uint8_t key = PG_KEY_INFO, skey = PG_KEY_SLOT;
 	size_t k = 0;
@@ -608,6 +641,9 @@ static void peer_continue(struct osd_op *op)
 		break;
 	case BS_MSG_EC_READ:
 		ec_member_read(op);
+		break;
+	case BS_MSG_PG_ROLLBACK:
+		ec_rollback_handle(op);
 		break;
 	default:
 		op_reply_error(op, -EOPNOTSUPP, "%s: message type %u",

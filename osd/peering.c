@@ -97,6 +97,7 @@ static void peers_free(struct pg *pg)
 	for (unsigned i = 0; i < pg->n_peers; i++) {
 		pg_info_release(&pg->peers[i].info);
 		free(pg->peers[i].ent);
+		free(pg->peers[i].rb);
 	}
 	bs_free(&pg->peers);
 	pg->n_peers = 0;
@@ -274,6 +275,10 @@ static void query_cb(void *opaque, int res, struct bs_msg *reply)
 			e->size = r->entries[i]->size;
 			e->deleted = r->entries[i]->deleted;
 			e->claim = r->entries[i]->claim;
+			e->has_undo = r->entries[i]->has_undo &&
+				      r->entries[i]->undo_prev <
+					      r->entries[i]->version;
+			e->undo_prev = r->entries[i]->undo_prev;
 		}
 	}
 	if (r->more && r->n_entries) {
@@ -453,6 +458,23 @@ static void decided(void *opaque, const struct pg_decision *d)
 	struct pg_miss *m;
 	uint64_t need = d->need, have = d->have;
 
+	for (unsigned i = 0; d->rollback && i < pg->n_peers; i++) {
+		struct pg_peer *p = &pg->peers[i];
+		struct pg_entry *e;
+
+		if (!(d->rollback >> i & 1))
+			continue;
+		if (p->n_rb == p->cap_rb) {
+			p->cap_rb = p->cap_rb ? p->cap_rb * 2 : 16;
+			p->rb = bs_xrealloc(p->rb, p->cap_rb * sizeof(*p->rb));
+		}
+		e = &p->rb[p->n_rb++];
+		memset(e, 0, sizeof(*e));
+		e->volume = d->volume;
+		e->objnum = d->objnum;
+		e->has_undo = true;
+		e->undo_prev = d->deleted ? 0 : d->version;
+	}
 	if (d->version && !d->deleted) {
 		pg->objects++;
 		pg->bytes += d->size;
@@ -723,6 +745,147 @@ static void activated(struct osd *osd, struct pg *pg)
 	recovery_kick(osd);
 }
 
+/* ---- roll-back of torn erasure-coded writes ---- */
+
+static void rollback_cb(void *opaque, int res, struct bs_msg *reply);
+
+static void rollback_call(struct osd *osd, struct pg *pg, unsigned idx,
+			  size_t pos, size_t cnt)
+{
+	struct pg_peer *p = &pg->peers[idx];
+	Bs__PgRollback m = BS__PG_ROLLBACK__INIT;
+	Bs__PgEntry *ent = bs_xmalloc(cnt * sizeof(*ent));
+	Bs__PgEntry **entp = bs_xmalloc(cnt * sizeof(*entp));
+	struct bs_conn *conn = osd_peer_conn(osd, p->osd);
+	struct pcall *c;
+	char name[32];
+
+	for (size_t k = 0; k < cnt; k++) {
+		bs__pg_entry__init(&ent[k]);
+		ent[k].volume = p->rb[pos + k].volume;
+		ent[k].objnum = p->rb[pos + k].objnum;
+		ent[k].has_undo = true;
+		ent[k].undo_prev = p->rb[pos + k].undo_prev;
+		entp[k] = &ent[k];
+	}
+	m.map_epoch = osd->map->epoch;
+	m.pool = pg->pool;
+	m.pg = pg->id;
+	m.from_osd = (uint32_t)osd->id;
+	m.n_objects = cnt;
+	m.objects = entp;
+	c = bs_xmalloc(sizeof(*c));
+	c->osd = osd;
+	c->pg = pg;
+	c->gen = pg->gen;
+	c->idx = idx;
+	bs_info("pg %s: osd.%d rolls back %zu torn shards",
+		pgn(pg, name, sizeof(name)), p->osd, cnt);
+	if (!conn || bs_conn_call(conn, BS_MSG_PG_ROLLBACK, &m.base, NULL, 0,
+				  OSD_PEER_TIMEOUT_MS, rollback_cb, c)) {
+		free(c);
+		retry_later(pg);
+	} else {
+		pg->pending++;
+	}
+	free(entp);
+	free(ent);
+}
+
+struct prollback {
+	struct ec_rollback rb;
+	struct osd *osd;
+	struct pg *pg;
+	unsigned gen;
+};
+
+static void rollback_cb(void *opaque, int res, struct bs_msg *reply)
+{
+	struct pcall *c = opaque;
+	struct osd *osd = c->osd;
+	struct pg *pg = c->pg;
+	unsigned idx = c->idx, gen = c->gen;
+	char name[32];
+
+	bs_msg_free(reply);
+	free(c);
+	if (osd->stopping || gen != pg->gen)
+		return;
+	pg->pending--;
+	if (res) {
+		bs_warn_rl(&osd->rl, "pg %s: osd.%d did not roll back its torn shards: %s",
+			   pgn(pg, name, sizeof(name)), pg->peers[idx].osd,
+			   strerror(-res));
+		retry_later(pg);
+	}
+	maybe_decide(osd, pg);
+}
+
+static void rollback_local_cb(struct ec_rollback *rb, int res)
+{
+	struct prollback *l = container_of(rb, struct prollback, rb);
+	struct osd *osd = l->osd;
+	struct pg *pg = l->pg;
+	unsigned gen = l->gen;
+	char name[32];
+
+	free((void *)rb->ent);
+	free(l);
+	osd_bg_done(osd);
+	if (osd->stopping || gen != pg->gen)
+		return;
+	pg->pending--;
+	if (res) {
+		bs_err("pg %s: cannot roll back its torn shards: %s",
+		       pgn(pg, name, sizeof(name)), strerror(-res));
+		retry_later(pg);
+	}
+	maybe_decide(osd, pg);
+}
+
+/*
+ * The members holding a torn write roll it back before the PG serves (the
+ * activation waits for these too: pg->pending).
+ */
+static void rollback_send(struct osd *osd, struct pg *pg)
+{
+	for (unsigned i = 0; i < pg->n_peers; i++) {
+		struct pg_peer *p = &pg->peers[i];
+
+		for (size_t pos = 0; pos < p->n_rb; pos += OSD_QUERY_PAGE) {
+			size_t cnt = BS_MIN(p->n_rb - pos,
+					    (size_t)OSD_QUERY_PAGE);
+
+			if (p->osd == osd->id) {
+				struct prollback *l =
+					bs_xcalloc(1, sizeof(*l));
+				struct ec_rollback_ent *e =
+					bs_xmalloc(cnt * sizeof(*e));
+
+				for (size_t k = 0; k < cnt; k++) {
+					e[k].volume = p->rb[pos + k].volume;
+					e[k].objnum = p->rb[pos + k].objnum;
+					e[k].prev = p->rb[pos + k].undo_prev;
+				}
+				l->osd = osd;
+				l->pg = pg;
+				l->gen = pg->gen;
+				l->rb.osd = osd;
+				l->rb.pool = pg->pool;
+				l->rb.pg = pg->id;
+				l->rb.ent = e;
+				l->rb.n = cnt;
+				l->rb.fn = rollback_local_cb;
+				osd->bg_ops++;
+				pg->pending++;
+				ec_rollback_start(&l->rb);
+				continue;
+			}
+			rollback_call(osd, pg, i, pos, cnt);
+		}
+	}
+}
+
 static void decide(struct osd *osd, struct pg *pg)
 {
 	struct pg_info h = { 0 };
@@ -786,7 +949,24 @@ static void decide(struct osd *osd, struct pg *pg)
 		bs_info("pg %s: members 0x%" PRIx64 " (peer bits) hold shards of other slots: rebuilding them",
 			pgn(pg, name, sizeof(name)), pg->ec_stale);
 	pg->objects = pg->bytes = 0;
-	pg_decide_objects(pg->peers, pg->n_peers, pg->peer_epoch, decided, pg);
+	if (pg->erasure) {
+		struct pg_ec_rule rule = {
+			.k = pg->ec.k,
+			.slots = pg->ec.k + pg->ec.m,
+			.min_size = BS_MAX(pg->min_size, pg->ec.k),
+		};
+
+		for (unsigned i = 0; i < pg->n_peers; i++) {
+			pg->peers[i].slot = pg->peers[i].in_w ?
+				ec_slot_of(pg, pg->peers[i].osd) : -1;
+			pg->peers[i].n_rb = 0;
+		}
+		pg_decide_objects_ec(pg->peers, pg->n_peers, pg->peer_epoch,
+				     &rule, decided, pg);
+	} else {
+		pg_decide_objects(pg->peers, pg->n_peers, pg->peer_epoch,
+				  decided, pg);
+	}
 
 	h.les = pg->peer_epoch;
 	h.last_clean = lc;
@@ -798,6 +978,8 @@ static void decide(struct osd *osd, struct pg *pg)
 	pg_info_release(&pg->info);
 	pg->info = h;
 	activate_send(osd, pg);
+	if (pg->erasure)
+		rollback_send(osd, pg);
 	maybe_decide(osd, pg);
 }
 

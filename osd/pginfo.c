@@ -223,10 +223,66 @@ static uint64_t le64(const uint8_t *p)
 	return v;
 }
 
+/* The undo record's key and header (the record: ec_undo.c). */
+void ec_undo_key(uint8_t *key, uint64_t volume, uint64_t objnum)
+{
+	key[0] = PG_KEY_UNDO;
+	for (int i = 0; i < 8; i++) {
+		key[1 + i] = (uint8_t)(volume >> (56 - 8 * i));
+		key[9 + i] = (uint8_t)(objnum >> (56 - 8 * i));
+	}
+}
+
+int ec_undo_parse(const void *val, size_t vlen, struct ec_undo_rec *r)
+{
+	const uint8_t *p = val;
+	uint32_t magic;
+
+	if (vlen < EC_UNDO_HDR_LEN)
+		return -EBADMSG;
+	magic = (uint32_t)le64(p) & 0xffffffffu;
+	if (magic != EC_UNDO_MAGIC)
+		return -EBADMSG;
+	r->version = le64(p + 8);
+	r->prev = le64(p + 16);
+	r->off = le64(p + 24);
+	r->len = le64(p + 32);
+	r->nbytes = le64(p + 40);
+	r->bytes = p + EC_UNDO_HDR_LEN;
+	if (!r->version || r->prev >= r->version || !r->len ||
+	    r->off >= STORE_MAX_OBJECT_SIZE ||
+	    r->len > STORE_MAX_OBJECT_SIZE - r->off || r->nbytes > r->len ||
+	    r->nbytes != vlen - EC_UNDO_HDR_LEN)
+		return -EBADMSG;
+	return 0;
+}
+
 struct claim_list {
 	struct pg_entry *v;
 	size_t n, cap;
+	struct pg_entry *u;	/* undo records: version, undo_prev */
+	size_t nu, capu;
 };
+
+static int undo_one(struct claim_list *t, const uint8_t *k, const void *val,
+		    size_t vlen)
+{
+	struct ec_undo_rec r;
+
+	if (ec_undo_parse(val, vlen, &r))
+		return 0;	/* not one we can use: no roll-back */
+	if (t->nu == t->capu) {
+		t->capu = t->capu ? t->capu * 2 : 64;
+		t->u = bs_xrealloc(t->u, t->capu * sizeof(*t->u));
+	}
+	memset(&t->u[t->nu], 0, sizeof(t->u[t->nu]));
+	t->u[t->nu].volume = be64(k + 1);
+	t->u[t->nu].objnum = be64(k + 9);
+	t->u[t->nu].version = r.version;
+	t->u[t->nu].undo_prev = r.prev;
+	t->nu++;
+	return 0;
+}
 
 static int claim_one(void *opaque, const void *key, size_t klen,
 		     const void *val, size_t vlen)
@@ -234,6 +290,8 @@ static int claim_one(void *opaque, const void *key, size_t klen,
 	struct claim_list *t = opaque;
 	const uint8_t *k = key, *v = val;
 
+	if (klen == PG_CLAIM_KEY_LEN && k[0] == PG_KEY_UNDO)
+		return undo_one(t, k, val, vlen);
 	if (klen != PG_CLAIM_KEY_LEN || k[0] != PG_KEY_CLAIM ||
 	    vlen != PG_CLAIM_VAL_LEN)
 		return 0;
@@ -247,6 +305,8 @@ static int claim_one(void *opaque, const void *key, size_t klen,
 	t->v[t->n].size = 0;
 	t->v[t->n].claim = true;
 	t->v[t->n].deleted = v[8] & 1;
+	t->v[t->n].has_undo = false;
+	t->v[t->n].undo_prev = 0;
 	t->n++;
 	return 0;
 }
@@ -273,7 +333,7 @@ int pg_list_entries(struct osd *osd, uint32_t pool, uint32_t pg,
 	struct store_list_entry *live = NULL;
 	struct claim_list t = { 0 };
 	struct pg_entry *v = NULL;
-	size_t nl = 0, i = 0, j = 0, cnt = 0;
+	size_t nl = 0, i = 0, j = 0, cnt = 0, ui = 0;
 	int ret;
 
 	*out = NULL;
@@ -286,6 +346,7 @@ int pg_list_entries(struct osd *osd, uint32_t pool, uint32_t pg,
 	if (ret) {
 		free(live);
 		free(t.v);
+		free(t.u);
 		return ret;
 	}
 	if (max)
@@ -306,6 +367,20 @@ int pg_list_entries(struct osd *osd, uint32_t pool, uint32_t pg,
 			e.size = live[i].size;
 			e.claim = false;
 			e.deleted = false;
+			e.has_undo = false;
+			e.undo_prev = 0;
+			/* both sorted by oid: the undo record, if any */
+			while (ui < t.nu && ent_cmp(t.u[ui].volume,
+						    t.u[ui].objnum, e.volume,
+						    e.objnum) < 0)
+				ui++;
+			if (ui < t.nu && !ent_cmp(t.u[ui].volume,
+						  t.u[ui].objnum, e.volume,
+						  e.objnum) &&
+			    t.u[ui].version == e.version) {
+				e.has_undo = true;
+				e.undo_prev = t.u[ui].undo_prev;
+			}
 			i++;
 		} else {
 			e = t.v[j++];
@@ -329,6 +404,7 @@ int pg_list_entries(struct osd *osd, uint32_t pool, uint32_t pg,
 	}
 	free(live);
 	free(t.v);
+	free(t.u);
 	*out = v;
 	*n = cnt;
 	return 0;

@@ -226,6 +226,17 @@ void op_submit_local(struct osd_op *op, store_op_fn *done)
 		op->counted = true;
 		pg_inflight_inc(op->pg);
 	}
+	if (op->pg && op->pg->erasure &&
+	    (op->kind == BS__OSD_OP_KIND__OSD_OP_WRITE ||
+	     op->kind == BS__OSD_OP_KIND__OSD_OP_DELETE)) {
+		/* an EC member's shard: keep what a roll-back needs */
+		if (op->kind == BS__OSD_OP_KIND__OSD_OP_WRITE)
+			ec_shard_write(op, op->off, op->len, op->msg->data,
+				       op->version, done);
+		else
+			ec_shard_delete(op, done);
+		return;
+	}
 	switch (op->kind) {
 	case BS__OSD_OP_KIND__OSD_OP_WRITE:
 		store_write(s, sop, &op->oid, op->off, op->len, op->msg->data,

@@ -4,12 +4,14 @@
  * survives a crash of the cluster.
  *
  *   basalt_crash_writer write  [-c CONF] --log FILE [--seconds S]
- *                              [--depth N] [--seed N] POOL/VOLUME
+ *                              [--depth N] [--seed N] [--max-len B]
+ *                              POOL/VOLUME
  *   basalt_crash_writer verify [-c CONF] --log FILE POOL/VOLUME
  *
  * write: keeps N asynchronous writes in flight (default 16) at random
  * 16-byte-aligned offsets and lengths (so unaligned to sectors and
- * objects), never two overlapping at once.  Each 16-byte unit carries
+ * objects; at most --max-len bytes, default two objects), never two
+ * overlapping at once.  Each 16-byte unit carries
  * (write number, unit number), so every unit names the write that put it
  * there.  Before a write is submitted, "I seq off len" goes to the log;
  * once the library acknowledges it, "A seq" is appended and the log is
@@ -18,10 +20,12 @@
  * at any point: the log then ends with writes issued but not acked.
  *
  * verify: replays the log.  For each unit, with L the last write issued
- * over it and P the one before (writes over a unit never overlap in
- * time, so P completed before L began): if L was acknowledged the unit
- * must hold L; otherwise L or P (or zeros if there is no P).  Prints the
- * first mismatches and exits 1 on any.
+ * over it and A the last acknowledged one (writes over a unit never
+ * overlap in time): if L was acknowledged the unit must hold L;
+ * otherwise A (zeros if there is none) or any unacknowledged write over
+ * it issued after A (a writer killed with the cluster leaves writes that
+ * may or may not have happened, and the next run's writes go over them).
+ * Prints the first mismatches and exits 1 on any.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -164,7 +168,7 @@ static uint64_t rnd(void)
 }
 
 static int cmd_write(struct basalt_volume *vol, const char *log_path,
-		     unsigned seconds, unsigned depth)
+		     unsigned seconds, unsigned depth, uint64_t max_len)
 {
 	struct basalt_stat st;
 	uint64_t seq = 0, acked = 0, end, units, max_units;
@@ -175,6 +179,8 @@ static int cmd_write(struct basalt_volume *vol, const char *log_path,
 		die("stat: %s", basalt_get_error());
 	units = st.size / UNIT;
 	max_units = 2 * st.object_size / UNIT;
+	if (max_len && max_len / UNIT < max_units)
+		max_units = max_len / UNIT ? max_len / UNIT : 1;
 	if (max_units > units)
 		max_units = units;
 	fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -301,7 +307,7 @@ static int cmd_verify(struct basalt_volume *vol, const char *log_path)
 	struct basalt_stat st;
 	struct wrec *recs = NULL, *r;
 	size_t n = 0, cap = 0, i, n_acked = 0;
-	uint64_t *last, *prev, units, u, bad = 0;
+	uint64_t *last, *prev, *acked, units, u, bad = 0;
 	const size_t chunk = 1u << 20;
 	uint8_t *buf;
 	char line[256];
@@ -342,13 +348,16 @@ static int cmd_verify(struct basalt_volume *vol, const char *log_path)
 	fclose(fp);
 	last = calloc(units, sizeof(*last));
 	prev = calloc(units, sizeof(*prev));
-	if (!last || !prev)
+	acked = calloc(units, sizeof(*acked));
+	if (!last || !prev || !acked)
 		die("out of memory");
 	for (i = 0; i < n; i++) {
 		for (u = recs[i].off / UNIT;
 		     u < (recs[i].off + recs[i].len) / UNIT; u++) {
 			prev[u] = last[u];
 			last[u] = recs[i].seq;
+			if (recs[i].acked)
+				acked[u] = recs[i].seq;
 		}
 	}
 	buf = malloc(chunk);
@@ -372,8 +381,16 @@ static int cmd_verify(struct basalt_volume *vol, const char *log_path)
 				/* not written under this log: anything goes */
 				good = true;
 			} else {
+				const struct wrec *g;
+
 				r = find_rec(recs, n, l);
-				good = got == l || (!r->acked && got == p);
+				g = got ? find_rec(recs, n, got) : NULL;
+				good = got == l ||
+				       (!r->acked &&
+					(got == acked[u + k] ||
+					 (g && !g->acked && got > acked[u + k] &&
+					  g->off <= (u + k) * UNIT &&
+					  (u + k) * UNIT < g->off + g->len)));
 			}
 			if (!good && bad++ < 10)
 				fprintf(stderr,
@@ -387,6 +404,7 @@ static int cmd_verify(struct basalt_volume *vol, const char *log_path)
 	free(buf);
 	free(last);
 	free(prev);
+	free(acked);
 	free(recs);
 	if (bad)
 		die("%" PRIu64 " units of 16 bytes do not hold what was acknowledged", bad);
@@ -398,7 +416,7 @@ static int cmd_verify(struct basalt_volume *vol, const char *log_path)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: basalt_crash_writer write [-c CONF] --log FILE [--seconds S] [--depth N] [--seed N] POOL/VOLUME\n"
+		"usage: basalt_crash_writer write [-c CONF] --log FILE [--seconds S] [--depth N] [--seed N] [--max-len B] POOL/VOLUME\n"
 		"       basalt_crash_writer verify [-c CONF] --log FILE POOL/VOLUME\n");
 	exit(2);
 }
@@ -407,6 +425,7 @@ int main(int argc, char **argv)
 {
 	const char *conf = NULL, *log_path = NULL, *spec = NULL;
 	unsigned seconds = 0, depth = 16;
+	uint64_t max_len = 0;
 	struct basalt_cluster *c;
 	struct basalt_volume *v;
 	struct sigaction sa;
@@ -432,6 +451,8 @@ int main(int argc, char **argv)
 			depth = (unsigned)strtoul(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
 			rng = strtoull(argv[++i], NULL, 0) | 1;
+		else if (!strcmp(argv[i], "--max-len") && i + 1 < argc)
+			max_len = strtoull(argv[++i], NULL, 0);
 		else if (argv[i][0] == '-' || spec)
 			usage();
 		else
@@ -452,7 +473,7 @@ int main(int argc, char **argv)
 	if (basalt_open(c, spec, &v))
 		die("open: %s", basalt_get_error());
 	ret = verify ? cmd_verify(v, log_path) :
-		       cmd_write(v, log_path, seconds, depth);
+		       cmd_write(v, log_path, seconds, depth, max_len);
 	basalt_close(v);
 	basalt_disconnect(c);
 	return ret;

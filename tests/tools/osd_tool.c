@@ -29,6 +29,11 @@
  *          a member that is not the primary, a write naming the wrong
  *          PG, a zero-length read, a read past the largest object; prints
  *          each refusal and exits 1 if any was accepted
+ *   ec-verify --pool P
+ *          every object of erasure-coded pool P: each of its k+m shards
+ *          (BS_MSG_OSD_SHARD_READ to the acting members) is at one
+ *          version, and parity agrees with data in every stripe
+ *          (bs_ec_verify); prints "N objects, B bad" and exits 1 if B > 0
  *
  * Mons come from -c FILE / $BASALT_CONF.  Ops that get ESTALE, EAGAIN or
  * a broken connection are retried with a fresh map, within --timeout.
@@ -44,6 +49,7 @@
 #include <unistd.h>
 
 #include "bs/conf.h"
+#include "bs/ec.h"
 #include "bs/log.h"
 #include "bs/monc.h"
 #include "bs/msg_types.h"
@@ -589,6 +595,177 @@ static void cmd_scrub(struct tool *t)
 	}
 }
 
+/* One object of ec-verify: a shard per slot (NULL: none). */
+struct ec_obj {
+	uint64_t volume, objnum;
+	uint64_t version[BS_EC_MAX_SHARDS];
+	uint64_t size[BS_EC_MAX_SHARDS];
+	uint32_t present;
+};
+
+static struct ec_obj *ec_obj_find(struct ec_obj **v, size_t *n,
+				  uint64_t volume, uint64_t objnum)
+{
+	for (size_t i = 0; i < *n; i++)
+		if ((*v)[i].volume == volume && (*v)[i].objnum == objnum)
+			return &(*v)[i];
+	*v = bs_xrealloc(*v, (*n + 1) * sizeof(**v));
+	memset(&(*v)[*n], 0, sizeof(**v));
+	(*v)[*n].volume = volume;
+	(*v)[*n].objnum = objnum;
+	return &(*v)[(*n)++];
+}
+
+/* Read shard [0, len) of @o from @osd; returns its version or dies. */
+static int shard_read(struct tool *t, const struct bs_osdmap_osd *osd,
+		      uint32_t pg, const struct ec_obj *o, uint64_t len,
+		      uint8_t *buf, uint64_t *version)
+{
+	Bs__EcRead q = BS__EC_READ__INIT;
+	Bs__ObjectId oid = BS__OBJECT_ID__INIT;
+	struct any_call c;
+
+	oid.pool = t->pool->id;
+	oid.pg = pg;
+	oid.volume = o->volume;
+	oid.objnum = o->objnum;
+	q.map_epoch = t->map->epoch;
+	q.pool = t->pool->id;
+	q.pg = pg;
+	q.oid = &oid;
+	q.offset = 0;
+	q.length = len;
+	if (call_osd(t, osd, BS_MSG_OSD_SHARD_READ, &q.base, 30000, &c)) {
+		printf("object %" PRIu64 ".%" PRIu64 ": osd.%d: shard read failed: %s\n",
+		       o->volume, o->objnum, osd->id, c.err);
+		return c.res;
+	}
+	if (c.reply->hdr.data_len != len) {
+		bs_msg_free(c.reply);
+		return -EPROTO;
+	}
+	memcpy(buf, c.reply->data, len);
+	*version = ((const Bs__EcReadReply *)c.reply->body)->version;
+	bs_msg_free(c.reply);
+	return 0;
+}
+
+/* Every shard of one object at one version, parity consistent. */
+static bool ec_check_obj(struct tool *t, const struct bs_ec *ec,
+			 struct bs_ec_ctx *ctx, uint32_t pg,
+			 const int32_t *acting, const struct ec_obj *o)
+{
+	unsigned n = ec->k + ec->m;
+	uint64_t len = 0, ver0 = 0;
+	uint8_t *buf[BS_EC_MAX_SHARDS] = { 0 };
+	bool ok = true;
+	int bad = -1, ret;
+
+	for (unsigned i = 0; i < n; i++)
+		len = BS_MAX(len, o->size[i]);
+	len = (len + ec->stripe_unit - 1) / ec->stripe_unit *
+	      ec->stripe_unit;
+	if (o->present != (1u << n) - 1) {
+		printf("object %" PRIu64 ".%" PRIu64 ": pg %u.%x: shards present 0x%x of 0x%x\n",
+		       o->volume, o->objnum, t->pool->id, pg, o->present,
+		       (1u << n) - 1);
+		return false;
+	}
+	for (unsigned i = 0; i < n && ok; i++) {
+		const struct bs_osdmap_osd *osd = bs_osdmap_osd(t->map,
+								acting[i]);
+		uint64_t v = 0;
+
+		buf[i] = bs_xcalloc(1, len ? len : 1);
+		if (!len)
+			continue;
+		if (!osd || shard_read(t, osd, pg, o, len, buf[i], &v)) {
+			ok = false;
+			break;
+		}
+		if (i && v != ver0) {
+			printf("object %" PRIu64 ".%" PRIu64 ": shard %u (osd.%d) at version %" PRIx64 ", shard 0 at %" PRIx64 "\n",
+			       o->volume, o->objnum, i, osd->id, v, ver0);
+			ok = false;
+		}
+		ver0 = i ? ver0 : v;
+	}
+	if (ok && len) {
+		ret = bs_ec_verify(ec, ctx, (const uint8_t *const *)buf,
+				   (size_t)len, &bad);
+		if (ret) {
+			printf("object %" PRIu64 ".%" PRIu64 ": pg %u.%x version %" PRIx64 ": parity disagrees with data (%s, bad shard %d)\n",
+			       o->volume, o->objnum, t->pool->id, pg, ver0,
+			       strerror(-ret), bad);
+			ok = false;
+		}
+	}
+	for (unsigned i = 0; i < n; i++)
+		free(buf[i]);
+	return ok;
+}
+
+static void cmd_ec_verify(struct tool *t)
+{
+	const struct bs_osdmap_pool *pool = t->pool;
+	struct bs_error err = { 0 };
+	struct bs_ec_ctx *ctx;
+	struct bs_ec ec;
+	uint64_t objects = 0, bad = 0;
+
+	if (!pool->erasure)
+		die("pool '%s' is not erasure-coded", pool->name);
+	if (bs_ec_init(&ec, pool->ec_k, pool->ec_m,
+		       pool->ec_stripe_unit ? pool->ec_stripe_unit : 4096,
+		       &err))
+		die("%s", err.msg);
+	if (bs_ec_ctx_new(&ctx))
+		die("out of memory");
+	for (uint32_t pg = 0; pg < pool->place.pg_num; pg++) {
+		int32_t acting[BS_PLACE_MAX_SIZE];
+		struct ec_obj *v = NULL;
+		size_t nv = 0;
+		int n = bs_osdmap_pg_acting(t->map, pool, pg, acting);
+
+		for (int i = 0; i < n && i < (int)(ec.k + ec.m); i++) {
+			const struct bs_osdmap_osd *o = bs_osdmap_osd(t->map,
+								      acting[i]);
+			struct list_call c;
+
+			if (!o || !o->up)
+				continue;
+			if (pg_list(t, conn_to(t, o->id, o->addr), pool->id,
+				    pg, &c))
+				die("cannot list pg %u.%x on osd.%d", pool->id,
+				    pg, o->id);
+			for (size_t j = 0; j < c.reply->n_objects; j++) {
+				const Bs__PgObject *po = c.reply->objects[j];
+				struct ec_obj *e;
+
+				if (!po->oid)
+					continue;
+				e = ec_obj_find(&v, &nv, po->oid->volume,
+						po->oid->objnum);
+				e->present |= 1u << i;
+				e->version[i] = po->version;
+				e->size[i] = po->size;
+			}
+			bs_msg_free(c.msg);
+		}
+		for (size_t j = 0; j < nv; j++) {
+			objects++;
+			if (n < (int)(ec.k + ec.m) ||
+			    !ec_check_obj(t, &ec, ctx, pg, acting, &v[j]))
+				bad++;
+		}
+		free(v);
+	}
+	bs_ec_ctx_free(&ctx);
+	printf("%" PRIu64 " objects, %" PRIu64 " bad\n", objects, bad);
+	if (bad)
+		exit(1);
+}
+
 static void cmd_locate(struct tool *t)
 {
 	Bs__OsdLocate q = BS__OSD_LOCATE__INIT;
@@ -829,8 +1006,9 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "write") && strcmp(cmd, "read") &&
 	    strcmp(cmd, "verify") && strcmp(cmd, "pg-states") &&
 	    strcmp(cmd, "scrub") && strcmp(cmd, "locate") &&
-	    strcmp(cmd, "misdirect") && strcmp(cmd, "stat"))
-		die("usage: basalt-osd-tool write|read|verify|list|statfs|pg-states|scrub|locate|stat|misdirect ... (see the source)");
+	    strcmp(cmd, "misdirect") && strcmp(cmd, "stat") &&
+	    strcmp(cmd, "ec-verify"))
+		die("usage: basalt-osd-tool write|read|verify|list|statfs|pg-states|scrub|locate|stat|misdirect|ec-verify ... (see the source)");
 	if (!t.pool_name)
 		die("%s needs --pool NAME", cmd);
 	connect_mons(&t);
@@ -845,6 +1023,8 @@ int main(int argc, char **argv)
 		cmd_stat(&t);
 	} else if (!strcmp(cmd, "misdirect")) {
 		cmd_misdirect(&t);
+	} else if (!strcmp(cmd, "ec-verify")) {
+		cmd_ec_verify(&t);
 	} else if (!strcmp(cmd, "write")) {
 		if (!t.file)
 			die("write needs a FILE");

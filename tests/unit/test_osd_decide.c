@@ -4,6 +4,7 @@
  * and what each member needs) and for the PgInfo helpers of
  * osd/pginfo.c (intervals, encoding round trip).
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,7 +21,7 @@
 
 /* The peers of one test and what pg_decide_objects() said. */
 struct fx {
-	struct pg_peer peers[4];
+	struct pg_peer peers[8];
 	unsigned n;
 	struct pg_decision dec[MAX_DEC];
 	unsigned n_dec;
@@ -56,6 +57,8 @@ static void entry(struct fx *f, unsigned i, uint64_t objnum, uint64_t version,
 	e->size = 4096;
 	e->claim = claim;
 	e->deleted = deleted;
+	e->has_undo = false;
+	e->undo_prev = 0;
 }
 
 static void collect(void *opaque, const struct pg_decision *d)
@@ -76,6 +79,410 @@ static void fx_free(struct fx *f)
 {
 	for (unsigned i = 0; i < f->n; i++)
 		free(f->peers[i].ent);
+}
+
+/* ---- erasure-coded PGs: 4+2, min_size 5, peer i holds slot i ---- */
+
+#define EC_ALL	0x3fu
+
+static void ec_peers(struct fx *f, unsigned slots)
+{
+	for (unsigned i = 0; i < slots; i++) {
+		peer(f, i, true, 5);
+		f->peers[i].slot = (int)i;
+	}
+}
+
+/* Slot @i holds shard @version of object 1; @prev >= 0: its undo. */
+static void shard(struct fx *f, unsigned i, uint64_t version, int64_t prev)
+{
+	struct pg_peer *p = &f->peers[i];
+
+	entry(f, i, 1, version, false, false);
+	p->ent[p->n_ent - 1].has_undo = prev >= 0;
+	p->ent[p->n_ent - 1].undo_prev = prev >= 0 ? (uint64_t)prev : 0;
+}
+
+static void run_ec(struct fx *f, uint64_t activation)
+{
+	struct pg_ec_rule rule = { .k = 4, .slots = 6, .min_size = 5 };
+
+	pg_decide_candidates(f->peers, f->n);
+	pg_decide_objects_ec(f->peers, f->n, activation, &rule, collect, f);
+}
+
+static void test_decide_ec_version_on_every_shard(void **state)
+{
+	struct fx f = { 0 };
+
+	(void)state;
+	ec_peers(&f, 6);
+	for (unsigned i = 0; i < 6; i++)
+		shard(&f, i, V(5, 2), (int64_t)V(5, 1));
+	run_ec(&f, 9);
+	assert_int_equal(f.n_dec, 1);
+	assert_int_equal(f.dec[0].version, V(5, 2));
+	assert_false(f.dec[0].deleted);
+	assert_int_equal(f.dec[0].need, 0);
+	assert_int_equal(f.dec[0].rollback, 0);
+	assert_int_equal(f.dec[0].have, EC_ALL);
+	fx_free(&f);
+}
+
+static void test_decide_ec_version_on_exactly_k_rolls_forward(void **state)
+{
+	struct fx f = { 0 };
+
+	(void)state;
+	/* 4 shards of version 2 decode (no undo): the other two rebuild */
+	ec_peers(&f, 6);
+	for (unsigned i = 0; i < 4; i++)
+		shard(&f, i, V(5, 2), -1);
+	shard(&f, 4, V(5, 1), -1);
+	shard(&f, 5, V(5, 1), -1);
+	run_ec(&f, 9);
+	assert_int_equal(f.n_dec, 1);
+	assert_int_equal(f.dec[0].version, V(5, 2));
+	assert_int_equal(f.dec[0].need, (1u << 4) | (1u << 5));
+	assert_int_equal(f.dec[0].rollback, 0);
+	assert_int_equal(f.dec[0].have, 0xfu);
+	fx_free(&f);
+}
+
+static void test_decide_ec_exactly_k_up_rolls_forward(void **state)
+{
+	struct fx f = { 0 };
+
+	(void)state;
+	/* 4 answer with version 2, 2 are down: it may be acknowledged */
+	ec_peers(&f, 6);
+	for (unsigned i = 0; i < 4; i++)
+		shard(&f, i, V(5, 2), (int64_t)V(5, 1));
+	f.peers[4].failed = true;
+	f.peers[5].failed = true;
+	run_ec(&f, 9);
+	assert_int_equal(f.n_dec, 1);
+	assert_int_equal(f.dec[0].version, V(5, 2));
+	assert_int_equal(f.dec[0].rollback, 0);
+	assert_int_equal(f.dec[0].need, 0);
+	assert_int_equal(f.dec[0].have, 0xfu);
+	fx_free(&f);
+}
+
+static void test_decide_ec_torn_write_on_k_minus_1_rolls_back(void **state)
+{
+	struct fx f = { 0 };
+
+	(void)state;
+	/* 3 shards of version 2 (each with its undo) and 3 of version 1 */
+	ec_peers(&f, 6);
+	for (unsigned i = 0; i < 3; i++)
+		shard(&f, i, V(5, 2), (int64_t)V(5, 1));
+	for (unsigned i = 3; i < 6; i++)
+		shard(&f, i, V(5, 1), (int64_t)V(4, 7));
+	run_ec(&f, 9);
+	assert_int_equal(f.n_dec, 1);
+	assert_int_equal(f.dec[0].version, V(5, 1));
+	assert_false(f.dec[0].deleted);
+	assert_int_equal(f.dec[0].rollback, 0x7u);
+	assert_int_equal(f.dec[0].need, 0);
+	assert_int_equal(f.dec[0].have, EC_ALL);
+	fx_free(&f);
+}
+
+static void test_decide_ec_member_without_undo_is_rebuilt(void **state)
+{
+	struct fx f = { 0 };
+
+	(void)state;
+	/* osd.2 took version 2 without keeping an undo record */
+	ec_peers(&f, 6);
+	shard(&f, 0, V(5, 2), (int64_t)V(5, 1));
+	shard(&f, 1, V(5, 2), (int64_t)V(5, 1));
+	shard(&f, 2, V(5, 2), -1);
+	for (unsigned i = 3; i < 6; i++)
+		shard(&f, i, V(5, 1), -1);
+	run_ec(&f, 9);
+	assert_int_equal(f.n_dec, 1);
+	assert_int_equal(f.dec[0].version, V(5, 1));
+	assert_int_equal(f.dec[0].rollback, 0x3u);
+	assert_int_equal(f.dec[0].need, 1u << 2);
+	assert_int_equal(f.dec[0].have, EC_ALL & ~(1u << 2));
+	fx_free(&f);
+}
+
+static void test_decide_ec_no_version_decodes_is_unfound(void **state)
+{
+	struct fx f = { 0 };
+
+	(void)state;
+	/* 2 shards of each version, none with undo, 2 slots silent */
+	ec_peers(&f, 6);
+	shard(&f, 0, V(5, 2), -1);
+	shard(&f, 1, V(5, 2), -1);
+	shard(&f, 2, V(5, 1), -1);
+	shard(&f, 3, V(5, 1), -1);
+	f.peers[4].failed = true;
+	f.peers[5].failed = true;
+	run_ec(&f, 9);
+	assert_int_equal(f.n_dec, 1);
+	assert_int_equal(f.dec[0].version, V(5, 2));
+	assert_false(f.dec[0].deleted);
+	assert_int_equal(f.dec[0].have, 0);
+	assert_int_equal(f.dec[0].rollback, 0);
+	fx_free(&f);
+}
+
+static void test_decide_ec_possibly_acked_write_is_not_rolled_back(
+	void **state)
+{
+	struct fx f = { 0 };
+
+	(void)state;
+	/*
+	 * Version 2 on 3 answering slots, 2 silent: it may be on 5, so
+	 * acknowledged; rolling back to version 1 (which would decode with
+	 * the undo records) could lose it.  Wait for the others.
+	 */
+	ec_peers(&f, 6);
+	for (unsigned i = 0; i < 3; i++)
+		shard(&f, i, V(5, 2), (int64_t)V(5, 1));
+	shard(&f, 3, V(4, 1), -1);
+	f.peers[3].info.les = 4;	/* not in interval 5 */
+	f.peers[4].failed = true;
+	f.peers[5].failed = true;
+	run_ec(&f, 9);
+	assert_int_equal(f.n_dec, 1);
+	assert_int_equal(f.dec[0].version, V(5, 2));
+	assert_int_equal(f.dec[0].have, 0);
+	assert_int_equal(f.dec[0].rollback, 0);
+	fx_free(&f);
+}
+
+static void test_decide_ec_torn_delete_completes(void **state)
+{
+	struct fx f = { 0 };
+
+	(void)state;
+	/* 3 members deleted their shard, 3 still hold version 1 */
+	ec_peers(&f, 6);
+	for (unsigned i = 0; i < 3; i++)
+		shard(&f, i, V(5, 1), (int64_t)V(4, 2));
+	run_ec(&f, 9);
+	assert_int_equal(f.n_dec, 1);
+	assert_true(f.dec[0].deleted);
+	assert_int_equal(f.dec[0].need, 0x7u);
+	assert_int_equal(f.dec[0].rollback, 0);
+	fx_free(&f);
+}
+
+static void test_decide_ec_deleted_while_a_member_was_away(void **state)
+{
+	struct fx f = { 0 };
+
+	(void)state;
+	ec_peers(&f, 6);
+	shard(&f, 4, V(4, 2), -1);
+	run_ec(&f, 9);
+	assert_int_equal(f.n_dec, 1);
+	assert_true(f.dec[0].deleted);
+	assert_int_equal(f.dec[0].need, 1u << 4);
+	fx_free(&f);
+}
+
+static void test_decide_ec_torn_new_object_is_removed(void **state)
+{
+	struct fx f = { 0 };
+
+	(void)state;
+	/* a first write reached 2 shards: roll back = remove them */
+	ec_peers(&f, 6);
+	shard(&f, 0, V(5, 1), 0);
+	shard(&f, 5, V(5, 1), 0);
+	run_ec(&f, 9);
+	assert_int_equal(f.n_dec, 1);
+	assert_true(f.dec[0].deleted);
+	assert_int_equal(f.dec[0].rollback, (1u << 0) | (1u << 5));
+	assert_int_equal(f.dec[0].need, 0);
+	fx_free(&f);
+}
+
+static void test_decide_ec_unacked_write_on_k_rolls_back(void **state)
+{
+	struct fx f = { 0 };
+
+	(void)state;
+	/*
+	 * Version 2 on 4 shards decodes, but 4 < min_size: never
+	 * acknowledged.  With undo records, rolling back leaves all 6 at
+	 * version 1 and nothing to rebuild.
+	 */
+	ec_peers(&f, 6);
+	for (unsigned i = 0; i < 4; i++)
+		shard(&f, i, V(5, 2), (int64_t)V(5, 1));
+	shard(&f, 4, V(5, 1), -1);
+	shard(&f, 5, V(5, 1), -1);
+	run_ec(&f, 9);
+	assert_int_equal(f.n_dec, 1);
+	assert_int_equal(f.dec[0].version, V(5, 1));
+	assert_int_equal(f.dec[0].rollback, 0xfu);
+	assert_int_equal(f.dec[0].need, 0);
+	assert_int_equal(f.dec[0].have, EC_ALL);
+	fx_free(&f);
+}
+
+static void test_decide_ec_write_on_min_size_stays(void **state)
+{
+	struct fx f = { 0 };
+
+	(void)state;
+	/*
+	 * On 5 = min_size shards, and the 6th (les 4) was not in its
+	 * interval: it may have been acknowledged, so it stays.
+	 */
+	ec_peers(&f, 6);
+	for (unsigned i = 0; i < 5; i++)
+		shard(&f, i, V(5, 2), (int64_t)V(5, 1));
+	shard(&f, 5, V(4, 1), -1);
+	f.peers[5].info.les = 4;
+	run_ec(&f, 9);
+	assert_int_equal(f.n_dec, 1);
+	assert_int_equal(f.dec[0].version, V(5, 2));
+	assert_int_equal(f.dec[0].rollback, 0);
+	assert_int_equal(f.dec[0].need, 1u << 5);
+	fx_free(&f);
+}
+
+static void test_decide_ec_write_missed_by_its_interval_rolls_back(
+	void **state)
+{
+	struct fx f = { 0 };
+
+	(void)state;
+	/*
+	 * On 5 shards, but the 6th was in interval 5 and holds version 1:
+	 * never acknowledged (that needs every member up in the interval).
+	 */
+	ec_peers(&f, 6);
+	for (unsigned i = 0; i < 5; i++)
+		shard(&f, i, V(5, 2), (int64_t)V(5, 1));
+	shard(&f, 5, V(5, 1), -1);
+	run_ec(&f, 9);
+	assert_int_equal(f.n_dec, 1);
+	assert_int_equal(f.dec[0].version, V(5, 1));
+	assert_int_equal(f.dec[0].rollback, 0x1fu);
+	assert_int_equal(f.dec[0].need, 0);
+	fx_free(&f);
+}
+
+static void test_decide_ec_member_lacking_the_object_proves_nothing(
+	void **state)
+{
+	struct fx f = { 0 };
+
+	(void)state;
+	/* the 6th lacked the object in interval 5 (a claim): no proof */
+	ec_peers(&f, 6);
+	for (unsigned i = 0; i < 5; i++)
+		shard(&f, i, V(5, 2), (int64_t)V(5, 1));
+	entry(&f, 5, 1, V(4, 3), true, false);
+	run_ec(&f, 9);
+	assert_int_equal(f.n_dec, 1);
+	assert_int_equal(f.dec[0].version, V(5, 2));
+	assert_int_equal(f.dec[0].rollback, 0);
+	assert_int_equal(f.dec[0].need, 1u << 5);
+	fx_free(&f);
+}
+
+static void test_decide_ec_new_members_do_not_delete(void **state)
+{
+	struct fx f = { 0 };
+
+	(void)state;
+	/*
+	 * 3 slots moved to new OSDs (no info, nothing yet): their emptiness
+	 * is no evidence, so the object (3 shards, first written with an
+	 * undo record to "none") is neither removed nor decodable: unfound.
+	 */
+	ec_peers(&f, 6);
+	for (unsigned i = 0; i < 3; i++)
+		shard(&f, i, V(5, 1), 0);
+	for (unsigned i = 3; i < 6; i++) {
+		f.peers[i].has_info = false;
+		f.peers[i].info.les = 0;
+	}
+	run_ec(&f, 9);
+	assert_int_equal(f.n_dec, 1);
+	assert_false(f.dec[0].deleted);
+	assert_int_equal(f.dec[0].version, V(5, 1));
+	assert_int_equal(f.dec[0].rollback, 0);
+	assert_int_equal(f.dec[0].have, 0);
+	fx_free(&f);
+}
+
+static void test_decide_ec_new_object_on_k_stays(void **state)
+{
+	struct fx f = { 0 };
+
+	(void)state;
+	/* a first write on 4 shards without undo records: it stays */
+	ec_peers(&f, 6);
+	for (unsigned i = 0; i < 4; i++)
+		shard(&f, i, V(5, 1), -1);
+	run_ec(&f, 9);
+	assert_int_equal(f.n_dec, 1);
+	assert_false(f.dec[0].deleted);
+	assert_int_equal(f.dec[0].version, V(5, 1));
+	assert_int_equal(f.dec[0].need, 0x30u);
+	assert_int_equal(f.dec[0].rollback, 0);
+	fx_free(&f);
+}
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void test_undo_record_parse_refuses_bad_values(void **state)
+{
+	uint8_t val[EC_UNDO_HDR_LEN + 8] = { 0 };
+	struct ec_undo_rec r;
+
+	(void)state;
+	put_le64(val, EC_UNDO_MAGIC);
+	put_le64(val + 8, V(5, 2));
+	put_le64(val + 16, V(5, 1));
+	put_le64(val + 24, 8192);
+	put_le64(val + 32, 4096);
+	put_le64(val + 40, 8);
+	memcpy(val + EC_UNDO_HDR_LEN, "oldbytes", 8);
+	assert_int_equal(ec_undo_parse(val, sizeof(val), &r), 0);
+	assert_int_equal(r.version, V(5, 2));
+	assert_int_equal(r.prev, V(5, 1));
+	assert_int_equal(r.off, 8192);
+	assert_int_equal(r.len, 4096);
+	assert_int_equal(r.nbytes, 8);
+	assert_memory_equal(r.bytes, "oldbytes", 8);
+	/* truncated, or bytes that do not match the count */
+	assert_int_equal(ec_undo_parse(val, EC_UNDO_HDR_LEN - 1, &r),
+			 -EBADMSG);
+	assert_int_equal(ec_undo_parse(val, sizeof(val) - 1, &r), -EBADMSG);
+	/* more old bytes than the range */
+	put_le64(val + 32, 4);
+	assert_int_equal(ec_undo_parse(val, sizeof(val), &r), -EBADMSG);
+	/* a range past the largest object */
+	put_le64(val + 32, 4096);
+	put_le64(val + 24, STORE_MAX_OBJECT_SIZE);
+	assert_int_equal(ec_undo_parse(val, sizeof(val), &r), -EBADMSG);
+	/* going "back" to a newer version */
+	put_le64(val + 24, 8192);
+	put_le64(val + 16, V(5, 3));
+	assert_int_equal(ec_undo_parse(val, sizeof(val), &r), -EBADMSG);
+	/* not an undo record */
+	put_le64(val + 16, V(5, 1));
+	val[0] ^= 1;
+	assert_int_equal(ec_undo_parse(val, sizeof(val), &r), -EBADMSG);
 }
 
 static void test_decide_new_pg_has_nothing_to_do(void **state)
@@ -310,6 +717,23 @@ int main(void)
 		cmocka_unit_test(test_decide_removes_a_stale_copy),
 		cmocka_unit_test(test_decide_half_installed_copy_counts_as_absent),
 		cmocka_unit_test(test_decide_failed_peer_is_not_used),
+		cmocka_unit_test(test_undo_record_parse_refuses_bad_values),
+		cmocka_unit_test(test_decide_ec_version_on_every_shard),
+		cmocka_unit_test(test_decide_ec_version_on_exactly_k_rolls_forward),
+		cmocka_unit_test(test_decide_ec_exactly_k_up_rolls_forward),
+		cmocka_unit_test(test_decide_ec_torn_write_on_k_minus_1_rolls_back),
+		cmocka_unit_test(test_decide_ec_member_without_undo_is_rebuilt),
+		cmocka_unit_test(test_decide_ec_no_version_decodes_is_unfound),
+		cmocka_unit_test(test_decide_ec_possibly_acked_write_is_not_rolled_back),
+		cmocka_unit_test(test_decide_ec_torn_delete_completes),
+		cmocka_unit_test(test_decide_ec_deleted_while_a_member_was_away),
+		cmocka_unit_test(test_decide_ec_torn_new_object_is_removed),
+		cmocka_unit_test(test_decide_ec_new_object_on_k_stays),
+		cmocka_unit_test(test_decide_ec_new_members_do_not_delete),
+		cmocka_unit_test(test_decide_ec_unacked_write_on_k_rolls_back),
+		cmocka_unit_test(test_decide_ec_write_on_min_size_stays),
+		cmocka_unit_test(test_decide_ec_write_missed_by_its_interval_rolls_back),
+		cmocka_unit_test(test_decide_ec_member_lacking_the_object_proves_nothing),
 		cmocka_unit_test(test_pginfo_interval_replaces_same_activation),
 		cmocka_unit_test(test_pginfo_pack_round_trip),
 		cmocka_unit_test(test_pginfo_claim_key_sorts_by_oid),

@@ -44,12 +44,14 @@ enum bs_msg_type {
 	BS_MSG_OSD_SCRUB = 203,		/* OsdScrub -> OSD_SCRUB_REPLY */
 	BS_MSG_OSD_PG_STATE = 204,	/* OsdPgStateQuery -> 254 */
 	BS_MSG_OSD_LOCATE = 205,	/* OsdLocate -> OSD_LOCATE_REPLY */
+	BS_MSG_OSD_SHARD_READ = 206,	/* EcRead -> 256 (+ data) */
 	BS_MSG_OSD_OP_REPLY = 250,	/* OsdOpReply (+ read data) */
 	BS_MSG_OSD_PG_LIST_REPLY = 251,	/* PgListReply */
 	BS_MSG_OSD_STATFS_REPLY = 252,	/* OsdStatfsReply */
 	BS_MSG_OSD_SCRUB_REPLY = 253,	/* OsdScrubReply */
 	BS_MSG_OSD_PG_STATE_REPLY = 254, /* OsdPgStateReply */
 	BS_MSG_OSD_LOCATE_REPLY = 255,	/* OsdLocateReply */
+	BS_MSG_OSD_SHARD_READ_REPLY = 256, /* EcReadReply (+ data) */
 
 	/* 300-399: OSD to OSD */
 	BS_MSG_REP_OP = 300,		/* RepOp (+ write data) -> REP_OP_REPLY */
@@ -61,6 +63,7 @@ enum bs_msg_type {
 	BS_MSG_PG_SCRUB_MAP = 306,	/* PgScrubMap -> PG_SCRUB_MAP_REPLY */
 	BS_MSG_PG_STRAY = 307,		/* PgStray -> PG_STRAY_REPLY */
 	BS_MSG_EC_READ = 308,		/* EcRead -> EC_READ_REPLY (+ data) */
+	BS_MSG_PG_ROLLBACK = 309,	/* PgRollback -> PG_ROLLBACK_REPLY */
 	BS_MSG_REP_OP_REPLY = 350,	/* RepOpReply */
 	BS_MSG_PG_QUERY_REPLY = 351,	/* PgQueryReply */
 	BS_MSG_PG_ACTIVATE_REPLY = 352,	/* PgActivateReply */
@@ -70,6 +73,7 @@ enum bs_msg_type {
 	BS_MSG_PG_SCRUB_MAP_REPLY = 356, /* PgScrubMapReply */
 	BS_MSG_PG_STRAY_REPLY = 357,	/* PgStrayReply */
 	BS_MSG_EC_READ_REPLY = 358,	/* EcReadReply (+ data) */
+	BS_MSG_PG_ROLLBACK_REPLY = 359,	/* PgRollbackReply */
 };
 
 struct bs_msg_type_info {
