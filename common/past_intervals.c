@@ -112,9 +112,11 @@ int bs_map_history_build(struct bs_map_history *h, const Bs__ClusterMap *cm,
 		goto out;
 	}
 	n_osds = cm->n_osds;
-	memcpy(osds, cm->osds, n_osds * sizeof(*osds));
+	if (n_osds)
+		memcpy(osds, cm->osds, n_osds * sizeof(*osds));
 	n_pools = cm->n_pools;
-	memcpy(pools, cm->pools, n_pools * sizeof(*pools));
+	if (n_pools)
+		memcpy(pools, cm->pools, n_pools * sizeof(*pools));
 	view = *cm;
 	for (size_t k = h->n, hi = cm->n_history; k-- > 0;) {
 		view.epoch = first + k;

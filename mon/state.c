@@ -869,6 +869,8 @@ static void history_drop(struct mon_state *st, size_t n)
 {
 	Bs__ClusterMap *m = &st->map;
 
+	if (!n)
+		return;
 	for (size_t i = 0; i < n; i++)
 		free_change(m->history[i]);
 	memmove(m->history, m->history + n,
