@@ -20,7 +20,7 @@
 
 #define MARKS_PER_TICK		16
 #define MARKS_IN_FLIGHT_MAX	64
-#define TRIM_CHECK_MS		5000	/* map history trim: how often */
+#define TRIM_CHECK_MS		5000	/* look for history to trim */
 
 static uint64_t wall_us(void)
 {

@@ -29,7 +29,7 @@
 #define MON_OSD_MAX_ID		1000000
 #define MON_DEFAULT_OSD_WEIGHT	(1ull << 40)
 #define MON_SNAPSHOT_VERSION	1
-#define MON_HISTORY_MAX		1024	/* map history entries kept */
+#define MON_HISTORY_MAX		1024	/* map history entries */
 
 /*
  * Invariants: every string is a bs_xstrdup() copy owned here; map.osds is

@@ -372,7 +372,10 @@ static void send_beacon(struct osd *osd)
 			k += pg->n_acting;
 			s->activation_epoch = pg->activation;
 			s->unfound = pg->n_unfound;
-			s->last_clean = pg->info.last_clean;
+			/* clean now: no interval before this map matters */
+			s->last_clean = pg->pstate == PGS_ACTIVE && pg->clean ?
+						osd->map->epoch :
+						pg->info.last_clean;
 			if (pg->pstate == PGS_DOWN) {
 				s->wait_osd = pg->wait_osd;
 				s->wait_epoch = pg->wait_epoch;

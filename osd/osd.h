@@ -254,10 +254,10 @@ struct pg {
 	uint64_t retry_ms;		/* peer again at (0: no) */
 	struct pg_info info;		/* merged; what members persist */
 	uint64_t les_max;
-	struct bs_past_interval *piv;	/* since the last clean (map history) */
+	struct bs_past_interval *piv;	/* since the last clean */
 	size_t n_piv;
 	int32_t wait_osd;		/* PGS_DOWN: an OSD it waits for */
-	uint64_t wait_epoch;		/* PGS_DOWN: first epoch of its interval */
+	uint64_t wait_epoch;		/* PGS_DOWN: that interval from */
 
 	/* primary: recovery (recovery.c) */
 	struct pg_miss **miss_tab;
@@ -580,7 +580,7 @@ void pg_decide_candidates(struct pg_peer *peers, unsigned n);
 /* Why a PG must wait (pg_decide_blocked). */
 struct pg_block {
 	int32_t osd;			/* a member it waits for */
-	uint64_t epoch;			/* first epoch of that interval */
+	uint64_t epoch;			/* that interval's first epoch */
 	bool retry;			/* some member is up: ask again */
 };
 

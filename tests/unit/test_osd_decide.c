@@ -353,7 +353,7 @@ static void iv_set(struct bs_past_interval *iv, uint64_t first,
  * The gap: {0,1,2} took writes, then went down and out, and the PG
  * moved to {3,4}, which know nothing of it.
  */
-static void test_blocked_waits_for_a_member_of_the_newest_rw_interval(void **state)
+static void test_blocked_waits_for_the_newest_rw_interval(void **state)
 {
 	bool up[5] = { false, false, false, true, true };
 	uint64_t lost[5] = { 0 };
@@ -422,7 +422,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decide_new_pg_has_nothing_to_do),
-		cmocka_unit_test(test_blocked_waits_for_a_member_of_the_newest_rw_interval),
+		cmocka_unit_test(test_blocked_waits_for_the_newest_rw_interval),
 		cmocka_unit_test(test_decide_member_missing_an_object_needs_it),
 		cmocka_unit_test(test_decide_rolls_forward_the_newest_copy),
 		cmocka_unit_test(test_decide_ignores_writes_of_a_member_left_behind),

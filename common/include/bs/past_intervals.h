@@ -50,7 +50,7 @@ struct bs_past_interval {
 	int32_t acting[BS_PLACE_MAX_SIZE];	/* -1: empty slot */
 	uint32_t up_mask;			/* bit i: acting[i] up */
 	unsigned n_up;
-	bool maybe_rw;				/* n_up >= the pool's min_size */
+	bool maybe_rw;				/* n_up >= min_size */
 };
 
 /*
