@@ -162,8 +162,8 @@ static void trim_cb(struct raft_apply *req, int status, void *result)
 }
 
 /*
- * Drop the map history no PG needs any more: the epochs up to the one
- * at which the PG cleaned longest ago was last clean (leader only).
+ * Drop the map history no PG needs any more: the epochs up to the
+ * oldest one at which some PG was last known clean (leader only).
  */
 static void trim_history(struct mon *mon)
 {
