@@ -69,6 +69,27 @@ static int lost(struct mon_state *st, uint32_t id)
 	return apply(st);
 }
 
+static int rm(struct mon_state *st, uint32_t id)
+{
+	Bs__OsdRm r = BS__OSD_RM__INIT;
+
+	r.id = id;
+	bs__mon_command__init(&cmd);
+	cmd.cmd_case = BS__MON_COMMAND__CMD_OSD_RM;
+	cmd.osd_rm = &r;
+	return apply(st);
+}
+
+static int add(struct mon_state *st)
+{
+	Bs__OsdAdd a = BS__OSD_ADD__INIT;
+
+	bs__mon_command__init(&cmd);
+	cmd.cmd_case = BS__MON_COMMAND__CMD_OSD_ADD;
+	cmd.osd_add = &a;
+	return apply(st);
+}
+
 static int trim(struct mon_state *st, uint64_t upto)
 {
 	Bs__MapTrim t = BS__MAP_TRIM__INIT;
@@ -224,6 +245,18 @@ static void test_history_rebuilds_every_past_map(void **state)
 	assert_int_equal(boot(st, 0), 0);
 	see(st, &want[n++]);
 	assert_int_equal(mark(st, 1, BS__OSD_MARK_HOW__MARK_IN), 0);
+	see(st, &want[n++]);
+	/* removed, then its id taken again by osd add */
+	assert_int_equal(mark(st, 4, BS__OSD_MARK_HOW__MARK_DOWN), 0);
+	see(st, &want[n++]);
+	assert_int_equal(mark(st, 4, BS__OSD_MARK_HOW__MARK_OUT), 0);
+	see(st, &want[n++]);
+	assert_int_equal(rm(st, 4), 0);
+	see(st, &want[n++]);
+	assert_int_equal(add(st), 0);
+	assert_int_equal(res.osd_id, 4);
+	see(st, &want[n++]);
+	assert_int_equal(boot(st, 4), 0);
 	see(st, &want[n++]);
 
 	assert_int_equal(bs_map_history_build(&h, &st->map, 0, NULL, &err), 0);
