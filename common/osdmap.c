@@ -97,6 +97,7 @@ static int copy_osds(struct bs_osdmap *map, const Bs__ClusterMap *cm,
 		o->in = src->in;
 		o->weight = src->weight;
 		o->up_from = src->up_from;
+		o->lost_at = src->lost_at;
 		o->addr = dup_or_empty(src->addr);
 		/* an OSD that never named its host is a host of its own */
 		if (src->host && *src->host) {

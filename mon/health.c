@@ -60,6 +60,7 @@ static const struct {
 	{ BS__PG_STATE_FLAG__PG_UNDERSIZED, "undersized" },
 	{ BS__PG_STATE_FLAG__PG_DEGRADED, "degraded" },
 	{ BS__PG_STATE_FLAG__PG_INACTIVE, "inactive" },
+	{ BS__PG_STATE_FLAG__PG_DOWN, "down" },
 };
 /* clang-format on */
 
@@ -486,8 +487,11 @@ static void count_pgs(const struct health_pgs *pgs, Bs__ClusterStatus *st)
 			!!(s->state & BS__PG_STATE_FLAG__PG_BACKFILLING);
 		if (s->state & BS__PG_STATE_FLAG__PG_PEERING)
 			st->pgs_peering++;
+		else if (s->state & BS__PG_STATE_FLAG__PG_DOWN)
+			st->pgs_down++;
 		else if (!(s->state & BS__PG_STATE_FLAG__PG_ACTIVE))
 			st->pgs_inactive++;
+		st->objects_unfound += s->unfound;
 		st->objects += s->objects;
 		st->bytes += s->bytes;
 		st->object_copies += s->objects * p->pool->size;
@@ -511,7 +515,10 @@ static void count_pgs(const struct health_pgs *pgs, Bs__ClusterStatus *st)
 	free(sc);
 }
 
-/* Is @p one the check of @kind lists?  0 inactive, 1 degraded. */
+/*
+ * Is @p one the check of @kind lists?  0 inactive, 1 degraded, 2
+ * peering, 3 unknown.
+ */
 static bool pg_matches(const struct health_pg *p, int kind)
 {
 	uint32_t f = p->stat ? p->stat->state : 0;
@@ -520,7 +527,8 @@ static bool pg_matches(const struct health_pg *p, int kind)
 		return p->kind == HEALTH_PG_INACTIVE ||
 		       (p->kind == HEALTH_PG_REPORTED &&
 			!(f & (BS__PG_STATE_FLAG__PG_ACTIVE |
-			       BS__PG_STATE_FLAG__PG_PEERING)));
+			       BS__PG_STATE_FLAG__PG_PEERING |
+			       BS__PG_STATE_FLAG__PG_DOWN)));
 	if (kind == 1)
 		return p->kind == HEALTH_PG_REPORTED &&
 		       (f & (BS__PG_STATE_FLAG__PG_DEGRADED |
@@ -549,6 +557,28 @@ static void pg_details(struct checks *c, const struct health_pgs *pgs,
 	}
 }
 
+/* The PGs that wait for an OSD, and those with unfound objects. */
+static void down_details(struct checks *c, const struct health_pgs *pgs,
+			 bool unfound)
+{
+	char id[32];
+
+	for (size_t i = 0; i < pgs->n; i++) {
+		const struct health_pg *p = &pgs->pgs[i];
+		const Bs__PgStat *s = p->stat;
+
+		if (p->kind != HEALTH_PG_REPORTED)
+			continue;
+		pg_id(p, id, sizeof(id));
+		if (unfound && s->unfound)
+			detail(c, "pg %s has %" PRIu64 " unfound objects", id,
+			       s->unfound);
+		else if (!unfound && (s->state & BS__PG_STATE_FLAG__PG_DOWN))
+			detail(c, "pg %s is down: waiting for osd.%d, which may hold writes from epoch %" PRIu64 " (or 'basalt osd lost %d')",
+			       id, s->wait_osd, s->wait_epoch, s->wait_osd);
+	}
+}
+
 static double pct(uint64_t part, uint64_t whole)
 {
 	return whole ? 100.0 * (double)part / (double)whole : 0.0;
@@ -570,6 +600,17 @@ static void check_pgs(struct checks *c, const struct health_pgs *pgs,
 			  "%" PRIu64 " pgs inactive: their I/O is blocked",
 			  st->pgs_inactive);
 		pg_details(c, pgs, 0);
+	}
+	if (st->pgs_down) {
+		check_new(c, SEV_ERR, "PG_DOWN",
+			  "%" PRIu64 " pgs down: they wait for an osd that may hold their latest writes",
+			  st->pgs_down);
+		down_details(c, pgs, false);
+	}
+	if (st->objects_unfound) {
+		check_new(c, SEV_ERR, "OBJECT_UNFOUND",
+			  "%" PRIu64 " unfound objects", st->objects_unfound);
+		down_details(c, pgs, true);
 	}
 	if (st->pgs_peering) {
 		check_new(c, SEV_WARN, "PG_PEERING", "%" PRIu64 " pgs peering",
@@ -675,12 +716,34 @@ Bs__PgStatList *health_pg_list(const struct health_pgs *pgs,
 			in->objects_degraded = s->objects_degraded;
 			in->objects_misplaced = s->objects_misplaced;
 			in->recovery_bytes_per_sec = s->recovery_bytes_per_sec;
+			in->unfound = s->unfound;
+			in->last_clean = s->last_clean;
+			if (s->state & BS__PG_STATE_FLAG__PG_DOWN) {
+				in->wait_osd = s->wait_osd;
+				in->wait_epoch = s->wait_epoch;
+			}
 			in->reported_epoch = p->reported_epoch;
 			in->report_age_ms = p->age_ms;
 		}
 		l->pgs[l->n_pgs++] = in;
 	}
 	return l;
+}
+
+/* ---- map history ---- */
+
+uint64_t health_trim_floor(const struct health_pgs *pgs)
+{
+	uint64_t floor = UINT64_MAX;
+
+	for (size_t i = 0; i < pgs->n; i++) {
+		const struct health_pg *p = &pgs->pgs[i];
+
+		if (p->kind != HEALTH_PG_REPORTED || !p->stat->last_clean)
+			return 0;
+		floor = BS_MIN(floor, p->stat->last_clean);
+	}
+	return floor == UINT64_MAX ? 0 : floor;
 }
 
 /* ---- osd rm ---- */

@@ -106,6 +106,14 @@ Bs__PgStatList *health_pg_list(const struct health_pgs *pgs,
 			       uint32_t osd);
 
 /*
+ * How far the map history may be trimmed: the oldest epoch at which a
+ * PG of @pgs was last clean (PgStat.last_clean), or 0 (keep everything)
+ * when some PG has no fresh report or was never clean.  Peering needs
+ * the maps since a PG was last clean (bs/past_intervals.h).  No PGs: 0.
+ */
+uint64_t health_trim_floor(const struct health_pgs *pgs);
+
+/*
  * May osd.@id leave the map without risking data?  (It is down and out:
  * state.c checks that.)  Only if every PG has a fresh report, is
  * active+clean, and does not list @id in its acting set.  @pgs come

@@ -93,6 +93,8 @@ struct mon {
 	uint64_t osd_leader_ms;		/* when it started */
 	struct bs_osdmap *osdmap;	/* placement of the applied map */
 	unsigned marks_in_flight;	/* OsdMark proposals of ours */
+	bool trim_in_flight;		/* a MapTrim proposal of ours */
+	uint64_t next_trim_ms;		/* next look at the history */
 };
 
 /* raft_io.c */

@@ -20,6 +20,7 @@
 
 #define MARKS_PER_TICK		16
 #define MARKS_IN_FLIGHT_MAX	64
+#define TRIM_CHECK_MS		5000	/* look for history to trim */
 
 static uint64_t wall_us(void)
 {
@@ -146,6 +147,66 @@ static void propose_mark(struct mon *mon, const struct osdmon_action *a)
 	mon->marks_in_flight++;
 }
 
+/* ---- trimming the map history ---- */
+
+static void trim_cb(struct raft_apply *req, int status, void *result)
+{
+	struct mon *mon = req->data;
+
+	(void)result;
+	mon->trim_in_flight = false;
+	if (status && !mon->stopping)
+		bs_notice("map history trim was not committed (%s)",
+			  raft_strerror(status));
+	free(req);
+}
+
+/*
+ * Drop the map history no PG needs any more: the epochs up to the
+ * oldest one at which some PG was last known clean (leader only).
+ */
+static void trim_history(struct mon *mon)
+{
+	const Bs__ClusterMap *map = cur_map(mon);
+	Bs__MonCommand cmd = BS__MON_COMMAND__INIT;
+	Bs__MapTrim trim = BS__MAP_TRIM__INIT;
+	struct raft_buffer buf;
+	struct raft_apply *req;
+	struct health_pgs pgs;
+	uint64_t now = bs_now_ms();
+	int rv;
+
+	if (!map->n_history || mon->trim_in_flight || now < mon->next_trim_ms)
+		return;
+	mon->next_trim_ms = now + TRIM_CHECK_MS;
+	osdmon_sync(&mon->osdmon, map, now);
+	health_pgs_collect(&pgs, &mon->osdmon, map, placement(mon), NULL,
+			   now);
+	trim.upto = health_trim_floor(&pgs);
+	health_pgs_release(&pgs);
+	if (!trim.upto || map->history[0]->epoch > trim.upto)
+		return;
+	cmd.cmd_case = BS__MON_COMMAND__CMD_MAP_TRIM;
+	cmd.map_trim = &trim;
+	cmd.proposal = mon_next_proposal(mon);
+	cmd.stamp_us = wall_us();
+	if (mon_fsm_encode_command(&cmd, &buf))
+		return;
+	req = bs_xcalloc(1, sizeof(*req));
+	req->data = mon;
+	rv = raft_apply(&mon->raft, req, &buf, 1, trim_cb);
+	if (rv) {
+		raft_free(buf.base);
+		free(req);
+		bs_dbg(BS_SUB_MON, "raft_apply(map_trim): %s",
+		       raft_strerror(rv));
+		return;
+	}
+	bs_dbg(BS_SUB_MON, "trimming the map history to epoch %" PRIu64,
+	       trim.upto);
+	mon->trim_in_flight = true;
+}
+
 /* Ask the detector and propose what it decides (leader only). */
 static void judge(struct mon *mon)
 {
@@ -163,6 +224,8 @@ static void judge(struct mon *mon)
 		propose_mark(mon, &acts[i]);
 	for (; i < n; i++)
 		osdmon_unpend(&mon->osdmon, acts[i].id);
+	if (is_leader(mon))
+		trim_history(mon);
 }
 
 void osd_service_tick(struct mon *mon)

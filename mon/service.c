@@ -377,6 +377,13 @@ static void handle_command(struct mon *mon, struct bs_conn *conn,
 		bs_msg_free(msg);
 		return;
 	}
+	if (body->cmd_case == BS__MON_COMMAND__CMD_MAP_TRIM) {
+		/* the leader trims when every PG is clean: never on request */
+		bs_conn_reply_error(conn, msg, -EPERM,
+				    "map_trim is proposed by the leader only");
+		bs_msg_free(msg);
+		return;
+	}
 	c = bs_xcalloc(1, sizeof(*c));
 	c->mon = mon;
 	c->conn = conn;

@@ -31,6 +31,13 @@ static void free_osd(Bs__OsdInfo *o)
 	free(o);
 }
 
+static void free_change(Bs__MapChange *c)
+{
+	if (c->prior)
+		free_osd(c->prior);
+	free(c);
+}
+
 static void free_pool(Bs__PoolInfo *p)
 {
 	free(p->name);
@@ -62,7 +69,39 @@ static Bs__OsdInfo *copy_osd(const Bs__OsdInfo *src)
 	o->keep_out = src->keep_out;
 	o->down_stamp_us = src->down_stamp_us;
 	o->sends_beacons = src->sends_beacons;
+	o->lost_at = src->lost_at;
 	return o;
+}
+
+/* What placement needs of @src: the prior state a MapChange keeps. */
+static Bs__OsdInfo *copy_osd_placement(const Bs__OsdInfo *src)
+{
+	Bs__OsdInfo *o = bs_xmalloc(sizeof(*o));
+
+	bs__osd_info__init(o);
+	o->id = src->id;
+	o->addr = xdup("");
+	o->up = src->up;
+	o->in = src->in;
+	o->weight = src->weight;
+	o->host = xdup(src->host);
+	o->rack = xdup(src->rack);
+	o->site = xdup(src->site);
+	o->up_from = src->up_from;
+	return o;
+}
+
+static Bs__MapChange *copy_change(const Bs__MapChange *src)
+{
+	Bs__MapChange *c = bs_xmalloc(sizeof(*c));
+
+	bs__map_change__init(c);
+	c->epoch = src->epoch;
+	c->has_osd = src->has_osd;
+	c->osd = src->osd;
+	c->prior = src->prior ? copy_osd_placement(src->prior) : NULL;
+	c->pool_created = src->pool_created;
+	return c;
 }
 
 static Bs__PoolInfo *copy_pool(const Bs__PoolInfo *src)
@@ -119,6 +158,9 @@ void mon_state_release(struct mon_state *st)
 	for (i = 0; i < st->map.n_pools; i++)
 		free_pool(st->map.pools[i]);
 	free(st->map.pools);
+	for (i = 0; i < st->map.n_history; i++)
+		free_change(st->map.history[i]);
+	free(st->map.history);
 	for (i = 0; i < st->n_volumes; i++)
 		free_volume(st->volumes[i]);
 	free(st->volumes);
@@ -271,6 +313,10 @@ const char *mon_command_name(const Bs__MonCommand *cmd)
 		return "osd_add";
 	case BS__MON_COMMAND__CMD_OSD_RM:
 		return "osd_rm";
+	case BS__MON_COMMAND__CMD_OSD_LOST:
+		return "osd_lost";
+	case BS__MON_COMMAND__CMD_MAP_TRIM:
+		return "map_trim";
 	default:
 		return "unknown";
 	}
@@ -791,10 +837,115 @@ static int osd_rm(struct mon_state *st, const Bs__MonCommand *cmd,
 	return 0;
 }
 
+static int osd_lost(struct mon_state *st, const Bs__MonCommand *cmd,
+		    struct mon_result *res)
+{
+	const Bs__OsdLost *c = cmd->osd_lost;
+	size_t pos = osd_pos(st, c->id);
+	Bs__OsdInfo *o;
+
+	if (pos >= st->map.n_osds || st->map.osds[pos]->id != c->id)
+		return bs_error_set(&res->err, -ENOENT,
+				    "osd.%u does not exist", c->id);
+	o = st->map.osds[pos];
+	if (o->up)
+		return bs_error_set(&res->err, -EBUSY,
+				    "osd.%u is up: only a down osd can be declared lost",
+				    o->id);
+	if (o->lost_at && o->lost_at >= o->up_from) {
+		snprintf(res->msg, sizeof(res->msg),
+			 "osd.%u is already lost (since epoch %" PRIu64 ")",
+			 o->id, o->lost_at);
+		return 0;
+	}
+	bump_epoch(st, cmd, res);
+	o->lost_at = st->map.epoch;
+	snprintf(res->msg, sizeof(res->msg),
+		 "osd.%u marked lost at epoch %" PRIu64, o->id, o->lost_at);
+	return 0;
+}
+
+static void history_drop(struct mon_state *st, size_t n)
+{
+	Bs__ClusterMap *m = &st->map;
+
+	if (!n)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free_change(m->history[i]);
+	memmove(m->history, m->history + n,
+		(m->n_history - n) * sizeof(*m->history));
+	m->n_history -= n;
+}
+
+static int map_trim(struct mon_state *st, const Bs__MonCommand *cmd,
+		    struct mon_result *res)
+{
+	uint64_t upto = cmd->map_trim->upto;
+	size_t n = 0;
+
+	while (n < st->map.n_history && st->map.history[n]->epoch <= upto)
+		n++;
+	history_drop(st, n);
+	snprintf(res->msg, sizeof(res->msg),
+		 "map history trimmed to epoch %" PRIu64 " (%zu dropped, %zu kept)",
+		 upto, n, st->map.n_history);
+	return 0;
+}
+
+/* The OSD a command may change, or -1 (osd_add without an id: later). */
+static int64_t cmd_osd(const Bs__MonCommand *cmd)
+{
+	switch (cmd->cmd_case) {
+	case BS__MON_COMMAND__CMD_OSD_BOOT:
+		return cmd->osd_boot->id;
+	case BS__MON_COMMAND__CMD_OSD_MARK:
+		return cmd->osd_mark->id;
+	case BS__MON_COMMAND__CMD_OSD_ADD:
+		return cmd->osd_add->with_id ? (int64_t)cmd->osd_add->id : -1;
+	case BS__MON_COMMAND__CMD_OSD_RM:
+		return cmd->osd_rm->id;
+	case BS__MON_COMMAND__CMD_OSD_LOST:
+		return cmd->osd_lost->id;
+	default:
+		return -1;
+	}
+}
+
+/*
+ * Record what the command that made the current epoch changed: the
+ * prior placement of its OSD (@prior, taken; NULL: it did not exist) and
+ * the pool it created.  Keeps at most MON_HISTORY_MAX entries.
+ */
+static void history_add(struct mon_state *st, bool has_osd, uint32_t osd,
+			Bs__OsdInfo *prior, uint32_t pool_created)
+{
+	Bs__ClusterMap *m = &st->map;
+	Bs__MapChange *c = bs_xmalloc(sizeof(*c));
+
+	bs__map_change__init(c);
+	c->epoch = m->epoch;
+	c->has_osd = has_osd;
+	c->osd = osd;
+	c->prior = prior;
+	c->pool_created = pool_created;
+	if (m->n_history >= MON_HISTORY_MAX)
+		history_drop(st, m->n_history - MON_HISTORY_MAX + 1);
+	m->history = bs_xrealloc(m->history,
+				 (m->n_history + 1) * sizeof(*m->history));
+	m->history[m->n_history++] = c;
+}
+
 int mon_state_apply(struct mon_state *st, const Bs__MonCommand *cmd,
 		    struct mon_result *res)
 {
+	const Bs__OsdInfo *o;
+	Bs__OsdInfo *prior = NULL;
+	int64_t osd = cmd_osd(cmd);
 	int ret;
+
+	if (osd >= 0 && (o = mon_state_osd(st, (uint32_t)osd)))
+		prior = copy_osd_placement(o);
 
 	memset(res, 0, sizeof(*res));
 	res->osd_id = -1;
@@ -826,11 +977,24 @@ int mon_state_apply(struct mon_state *st, const Bs__MonCommand *cmd,
 	case BS__MON_COMMAND__CMD_OSD_RM:
 		ret = osd_rm(st, cmd, res);
 		break;
+	case BS__MON_COMMAND__CMD_OSD_LOST:
+		ret = osd_lost(st, cmd, res);
+		break;
+	case BS__MON_COMMAND__CMD_MAP_TRIM:
+		ret = map_trim(st, cmd, res);
+		break;
 	default:
 		ret = bs_error_set(&res->err, -EINVAL,
 				   "empty or unknown mon command");
 		break;
 	}
+	if (osd < 0 && res->osd_id >= 0)
+		osd = res->osd_id;	/* osd_add chose it: new */
+	if (res->map_changed)
+		history_add(st, osd >= 0, osd >= 0 ? (uint32_t)osd : 0, prior,
+			    res->pool_id);
+	else if (prior)
+		free_osd(prior);
 	res->epoch = st->map.epoch;
 	return ret;
 }
@@ -905,6 +1069,13 @@ static int check_snapshot(const Bs__MonSnapshot *s, struct bs_error *err)
 		    s->map->pools[i]->id >= s->next_pool_id)
 			return bs_error_set(err, -EINVAL,
 					    "mon snapshot: bad pool ids");
+	for (i = 0; i < s->map->n_history; i++)
+		if ((i && s->map->history[i - 1]->epoch + 1 !=
+				  s->map->history[i]->epoch) ||
+		    s->map->history[i]->epoch > s->map->epoch ||
+		    i >= MON_HISTORY_MAX)
+			return bs_error_set(err, -EINVAL,
+					    "mon snapshot: bad map history");
 	for (i = 0; i < s->n_volumes; i++)
 		if ((i && volume_cmp(s->volumes[i - 1]->pool_id,
 				     s->volumes[i - 1]->name,
@@ -942,6 +1113,11 @@ int mon_state_decode(struct mon_state *st, const void *buf, size_t len,
 	n.map.pools = bs_xcalloc(s->map->n_pools + 1, sizeof(*n.map.pools));
 	for (i = 0; i < s->map->n_pools; i++)
 		n.map.pools[i] = copy_pool(s->map->pools[i]);
+	n.map.n_history = s->map->n_history;
+	n.map.history = bs_xcalloc(s->map->n_history + 1,
+				   sizeof(*n.map.history));
+	for (i = 0; i < s->map->n_history; i++)
+		n.map.history[i] = copy_change(s->map->history[i]);
 	n.n_volumes = n.cap_volumes = s->n_volumes;
 	n.volumes = bs_xcalloc(s->n_volumes + 1, sizeof(*n.volumes));
 	for (i = 0; i < s->n_volumes; i++)

@@ -29,11 +29,13 @@
 #define MON_OSD_MAX_ID		1000000
 #define MON_DEFAULT_OSD_WEIGHT	(1ull << 40)
 #define MON_SNAPSHOT_VERSION	1
+#define MON_HISTORY_MAX		1024	/* map history entries */
 
 /*
  * Invariants: every string is a bs_xstrdup() copy owned here; map.osds is
  * sorted by id, map.pools by id, volumes by (pool_id, name); ids are never
- * reused (next_pool_id/next_volume_id only grow).
+ * reused (next_pool_id/next_volume_id only grow); map.history holds one
+ * entry per epoch, consecutive, the last for map.epoch (or is empty).
  */
 struct mon_state {
 	Bs__ClusterMap map;

@@ -367,3 +367,58 @@ void pg_decide_objects_ec(const struct pg_peer *peers, unsigned n,
 {
 	decide_objects(peers, n, activation, ec, fn, opaque);
 }
+
+/* Has osd.@id answered this peering? */
+static bool answered(const struct pg_peer *peers, unsigned n, int32_t id)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (peers[i].osd == id)
+			return peers[i].done && !peers[i].failed;
+	return false;
+}
+
+/* Gone for good: declared lost since its last boot, or removed. */
+static bool is_lost(const struct bs_osdmap *map, int32_t id)
+{
+	const struct bs_osdmap_osd *o = bs_osdmap_osd(map, id);
+
+	return !o || (!o->up && o->lost_at && o->lost_at >= o->up_from);
+}
+
+bool pg_decide_blocked(const struct bs_past_interval *iv, size_t n,
+		       uint64_t from, const struct pg_peer *peers,
+		       unsigned n_peers, const struct bs_osdmap *map,
+		       struct pg_block *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->osd = -1;
+	for (size_t i = n; i-- > 0;) {
+		const struct bs_past_interval *v = &iv[i];
+		int32_t wait = -1;
+		bool covered = false, up = false;
+
+		if (!v->maybe_rw || v->last < from)
+			continue;
+		for (unsigned k = 0; k < v->n && !covered; k++) {
+			int32_t id = v->acting[k];
+			const struct bs_osdmap_osd *o;
+
+			if (!(v->up_mask & (1u << k)))
+				continue;
+			covered = answered(peers, n_peers, id);
+			if (is_lost(map, id))
+				continue;
+			o = bs_osdmap_osd(map, id);
+			up |= o->up;
+			if (wait < 0)
+				wait = id;
+		}
+		if (covered || wait < 0)
+			continue;	/* answered, or every member lost */
+		out->osd = wait;
+		out->epoch = v->first;
+		out->retry = up;
+		return true;
+	}
+	return false;
+}

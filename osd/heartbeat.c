@@ -266,6 +266,9 @@ uint32_t pg_state_flags(const struct pg *pg)
 	case PGS_ACTIVATING:
 		st = BS__PG_STATE_FLAG__PG_PEERING;
 		break;
+	case PGS_DOWN:
+		st = BS__PG_STATE_FLAG__PG_DOWN;
+		break;
 	default:
 		st = BS__PG_STATE_FLAG__PG_INACTIVE;
 		break;
@@ -287,6 +290,7 @@ const char *pg_state_name(uint32_t flags, char *buf, size_t len)
 		{ BS__PG_STATE_FLAG__PG_CLEAN, "clean" },
 		{ BS__PG_STATE_FLAG__PG_PEERING, "peering" },
 		{ BS__PG_STATE_FLAG__PG_INACTIVE, "inactive" },
+		{ BS__PG_STATE_FLAG__PG_DOWN, "down" },
 		{ BS__PG_STATE_FLAG__PG_RECOVERING, "recovering" },
 		{ BS__PG_STATE_FLAG__PG_BACKFILLING, "backfilling" },
 		{ BS__PG_STATE_FLAG__PG_DEGRADED, "degraded" },
@@ -367,6 +371,15 @@ static void send_beacon(struct osd *osd)
 			       pg->n_acting * sizeof(*acting));
 			k += pg->n_acting;
 			s->activation_epoch = pg->activation;
+			s->unfound = pg->n_unfound;
+			/* clean now: no interval before this map matters */
+			s->last_clean = pg->pstate == PGS_ACTIVE && pg->clean ?
+						osd->map->epoch :
+						pg->info.last_clean;
+			if (pg->pstate == PGS_DOWN) {
+				s->wait_osd = pg->wait_osd;
+				s->wait_epoch = pg->wait_epoch;
+			}
 			statp[n++] = s;
 		}
 	}

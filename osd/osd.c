@@ -247,6 +247,19 @@ static void update_self(struct osd *osd)
 	}
 }
 
+/* The maps of past epochs (for past intervals), from @cm's history. */
+static void hist_update(struct osd *osd, const Bs__ClusterMap *cm)
+{
+	struct bs_error err = { 0 };
+	struct bs_map_history h;
+
+	if (bs_map_history_build(&h, cm, 0, &osd->hist, &err))
+		bs_err("map epoch %" PRIu64 ": cannot rebuild the past maps: %s",
+		       cm->epoch, err.msg);
+	bs_map_history_release(&osd->hist);
+	osd->hist = h;
+}
+
 static void map_apply(struct osd *osd, const Bs__ClusterMap *cm)
 {
 	struct bs_error err = { 0 };
@@ -262,6 +275,7 @@ static void map_apply(struct osd *osd, const Bs__ClusterMap *cm)
 	}
 	bs_osdmap_put(&osd->map);
 	osd->map = map;
+	hist_update(osd, cm);
 	bs_info("map epoch %" PRIu64 ": %u osds, %u pools", map->epoch,
 		map->n_osds, map->n_pools);
 	update_self(osd);
@@ -667,6 +681,7 @@ void osd_release(struct osd *osd)
 		store_close(&osd->store);
 		bs_free(&osd->stats);
 		bs_osdmap_put(&osd->map);
+		bs_map_history_release(&osd->hist);
 		bs_loop_free(&osd->loop);
 	}
 	if (osd->zeros) {

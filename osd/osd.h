@@ -21,6 +21,7 @@
 #include "bs/monc.h"
 #include "bs/msgr.h"
 #include "bs/osdmap.h"
+#include "bs/past_intervals.h"
 #include "proto/osd.pb-c.h"
 #include "store.h"
 
@@ -213,6 +214,8 @@ enum pg_pstate {
 	PGS_PEERING,		/* asking members for their objects */
 	PGS_ACTIVATING,		/* members persist the new interval */
 	PGS_ACTIVE,		/* serves I/O; recovery may run */
+	PGS_DOWN,		/* a past interval that may have taken
+				   writes has no member up: waits */
 };
 
 struct scrub;
@@ -268,6 +271,10 @@ struct pg {
 	uint64_t retry_ms;		/* peer again at (0: no) */
 	struct pg_info info;		/* merged; what members persist */
 	uint64_t les_max;
+	struct bs_past_interval *piv;	/* since the last clean */
+	size_t n_piv;
+	int32_t wait_osd;		/* PGS_DOWN: an OSD it waits for */
+	uint64_t wait_epoch;		/* PGS_DOWN: that interval from */
 
 	/* primary: recovery (recovery.c) */
 	struct pg_miss **miss_tab;
@@ -400,6 +407,7 @@ struct osd {
 	struct bs_msgr *msgr;
 	struct bs_monc *monc;
 	struct bs_osdmap *map;
+	struct bs_map_history hist;	/* placement of past epochs */
 	uint64_t capacity;
 
 	/* membership: boot, then active once the map shows this boot */
@@ -598,6 +606,27 @@ struct pg_ec_rule {
 };
 typedef void pg_decide_fn(void *opaque, const struct pg_decision *d);
 void pg_decide_candidates(struct pg_peer *peers, unsigned n);
+
+/* Why a PG must wait (pg_decide_blocked). */
+struct pg_block {
+	int32_t osd;			/* a member it waits for */
+	uint64_t epoch;			/* that interval's first epoch */
+	bool retry;			/* some member is up: ask again */
+};
+
+/*
+ * May peering go on?  Every interval of @iv (the past intervals) that
+ * may have taken writes and ends at or after @from (the newest last
+ * clean or les the asked OSDs report: older intervals were settled by
+ * that activation) needs one member, up in the interval, that answered
+ * this peering (done in @peers), unless all of them are lost in @map
+ * (osd lost, or removed).  Returns true and fills @out for the newest
+ * interval that has none; false when the PG may activate.
+ */
+bool pg_decide_blocked(const struct bs_past_interval *iv, size_t n,
+		       uint64_t from, const struct pg_peer *peers,
+		       unsigned n_peers, const struct bs_osdmap *map,
+		       struct pg_block *out);
 void pg_decide_objects(const struct pg_peer *peers, unsigned n,
 		       uint64_t activation, pg_decide_fn *fn, void *opaque);
 void pg_decide_objects_ec(const struct pg_peer *peers, unsigned n,

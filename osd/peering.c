@@ -9,6 +9,9 @@
  * the missing table that recovery works through (recovery.c).
  *
  * States (pg->pstate): INACTIVE (fewer than min_size up) | PEERING
+ *   -> DOWN (an interval since the last clean that may have taken writes
+ *      has no member that answered: wait for a map that brings one back,
+ *      or declares them lost)
  *   -> ACTIVATING (members persist their claims, then the new interval)
  *   -> ACTIVE (-> clean once nothing is missing and every acting member
  *      is up: members drop their claims and history, old members drop
@@ -18,6 +21,8 @@
  *
  * Which copies decide is decide.c's (and docs/osd.md "Peering"): the
  * objects and claims of the OSDs that took part in the newest interval.
+ * Which OSDs may hold the PG comes from the members' infos and from the
+ * map history (past intervals, bs/past_intervals.h).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -116,6 +121,8 @@ static void peering_reset(struct osd *osd, struct pg *pg)
 	pg->retry_ms = 0;
 	pg->clean = pg->clean_sent = false;
 	pg->n_unfound = 0;
+	bs_free(&pg->piv);
+	pg->n_piv = 0;
 }
 
 /* The ops in flight belong to the old interval: EAGAIN once local. */
@@ -332,6 +339,40 @@ static void query_send(struct osd *osd, struct pg *pg, unsigned idx)
 	pg->pending++;
 }
 
+/*
+ * The intervals of the map history since the PG was last clean (as far
+ * as this OSD knows): ask the members of those that may have taken
+ * writes, if they are up.
+ */
+static void probe_history(struct osd *osd, struct pg *pg)
+{
+	char name[32];
+
+	if (bs_past_intervals(&osd->hist, pg->pool, pg->id,
+			      pg->info.last_clean, &pg->piv, &pg->n_piv)) {
+		bs_err("pg %s: out of memory for its past intervals",
+		       pgn(pg, name, sizeof(name)));
+		return;
+	}
+	for (size_t i = 0; i < pg->n_piv; i++) {
+		const struct bs_past_interval *iv = &pg->piv[i];
+
+		if (!iv->maybe_rw)
+			continue;
+		for (unsigned k = 0; k < iv->n; k++) {
+			int32_t id = iv->acting[k];
+			struct pg_peer *p;
+
+			if (!(iv->up_mask & (1u << k)) ||
+			    pg_peer_index(pg, id) >= 0 || !osd_is_up(osd, id))
+				continue;
+			p = peer_add(pg, id, false);
+			if (p)
+				query_send(osd, pg, (unsigned)(p - pg->peers));
+		}
+	}
+}
+
 void peering_start(struct osd *osd, struct pg *pg)
 {
 	const struct bs_osdmap *map = osd->map;
@@ -361,6 +402,7 @@ void peering_start(struct osd *osd, struct pg *pg)
 	for (unsigned i = 1; i < pg->n_peers; i++)
 		query_send(osd, pg, i);
 	probe_past(osd, pg, &pg->info, pg->info.last_clean);
+	probe_history(osd, pg);
 	if (pg->n_inflight) {
 		pg->self_probe_wait = true;
 		return;
@@ -729,6 +771,8 @@ static void activated(struct osd *osd, struct pg *pg)
 		pg->counter = 0;
 	}
 	pg->pstate = PGS_ACTIVE;
+	pg->wait_osd = -1;
+	pg->wait_epoch = 0;
 	pg->rec_objects = pg->rec_bytes = 0;
 	set[0] = '\0';
 	for (unsigned i = 0; i < pg->n_acting && pos < sizeof(set); i++)
@@ -886,6 +930,35 @@ static void rollback_send(struct osd *osd, struct pg *pg)
 	}
 }
 
+/*
+ * A past interval that may have taken writes has no member among those
+ * that answered: activating now could lose its writes.  Ask again if
+ * one of them is up, else wait (down) for a map that brings one back or
+ * declares them lost.
+ */
+static bool must_wait(struct osd *osd, struct pg *pg, uint64_t from)
+{
+	struct pg_block b;
+	char name[32];
+
+	if (!pg_decide_blocked(pg->piv, pg->n_piv, from, pg->peers,
+			       pg->n_peers, osd->map, &b))
+		return false;
+	if (b.retry) {
+		bs_warn_rl(&osd->rl, "pg %s: osd.%d may hold writes from epoch %" PRIu64 " but did not answer: peering again",
+			   pgn(pg, name, sizeof(name)), b.osd, b.epoch);
+		retry_later(pg);
+		return true;
+	}
+	if (pg->wait_osd != b.osd || pg->wait_epoch != b.epoch)
+		bs_warn("pg %s: down: waiting for osd.%d, which may hold writes from epoch %" PRIu64 " ('basalt osd lost %d' gives up on them)",
+			pgn(pg, name, sizeof(name)), b.osd, b.epoch, b.osd);
+	pg->pstate = PGS_DOWN;
+	pg->wait_osd = b.osd;
+	pg->wait_epoch = b.epoch;
+	return true;
+}
+
 static void decide(struct osd *osd, struct pg *pg)
 {
 	struct pg_info h = { 0 };
@@ -915,6 +988,8 @@ static void decide(struct osd *osd, struct pg *pg)
 		scrub = BS_MAX(scrub, p->info.last_scrub_us);
 		deep = BS_MAX(deep, p->info.last_deep_scrub_us);
 	}
+	if (must_wait(osd, pg, BS_MAX(lc, les_max)))
+		return;
 	/* the history since the last clean: whom the next peering asks */
 	pg_decide_candidates(pg->peers, pg->n_peers);
 	pg->backfill_mask = 0;

@@ -295,7 +295,8 @@ void pg_inflight_dec(struct osd *osd, struct pg *pg)
 static void pg_changed(struct osd *osd, struct pg *pg, bool was_primary)
 {
 	bool peer = pg->is_primary && !pg->gone &&
-		    (pg->interval_changed || pg->pstate == PGS_NONE);
+		    (pg->interval_changed || pg->pstate == PGS_NONE ||
+		     pg->pstate == PGS_DOWN);
 
 	if (!pg->is_primary || pg->gone) {
 		if (was_primary || pg->pstate != PGS_NONE)
@@ -409,6 +410,7 @@ void pg_free_all(struct osd *osd)
 			next = pg->hnext;
 			peering_stop(osd, pg);
 			pg_info_release(&pg->info);
+			free(pg->piv);
 			free(pg);
 		}
 	}

@@ -683,6 +683,40 @@ static int osd_rm(struct cli *cli, const struct cli_args *a,
 	return 0;
 }
 
+static int osd_lost(struct cli *cli, const struct cli_args *a,
+		    struct bs_error *err)
+{
+	Bs__MonCommand cmd = BS__MON_COMMAND__INIT;
+	Bs__OsdLost lost = BS__OSD_LOST__INIT;
+	Bs__MonCommandReply *reply = NULL;
+	char fallback[64];
+	uint32_t id;
+	int ret;
+
+	ret = parse_osd_id(cli, a->pos[0], &id, err);
+	if (ret)
+		return ret;
+	if (!cli_opt(a, "--yes-i-really-mean-it"))
+		return bs_error_set(err, -EPERM,
+				    "declaring osd.%u lost gives up the writes only it may hold: PGs waiting for it go on without them; bring it back if you can, else repeat with --yes-i-really-mean-it",
+				    id);
+	lost.id = id;
+	cmd.cmd_case = BS__MON_COMMAND__CMD_OSD_LOST;
+	cmd.osd_lost = &lost;
+	ret = cli_command(cli, &cmd, &reply, err);
+	if (ret)
+		return ret;
+	snprintf(fallback, sizeof(fallback), "osd.%u marked lost", id);
+	change_done(cli, id, reply, fallback);
+	bs__mon_command_reply__free_unpacked(reply, NULL);
+	return 0;
+}
+
+static const struct cli_opt osd_lost_opts[] = {
+	{ "--yes-i-really-mean-it", NULL, "confirm: writes only it holds are lost" },
+	{ NULL },
+};
+
 static const struct cli_opt osd_add_opts[] = {
 	{ "--id", "N", "this id (default: the lowest free one)" },
 	{ NULL },
@@ -777,6 +811,22 @@ const struct cli_cmd cli_osd_cmds[] = {
 		.min_pos = 1,
 		.max_pos = 1,
 		.fn = osd_rm,
+	},
+	{
+		.group = "osd",
+		.name = "lost",
+		.usage = "N --yes-i-really-mean-it",
+		.help = "give up on a down OSD: PGs that wait for it (down) go on without it",
+		.details =
+			"A PG is down when an interval that may have taken writes has no\n"
+			"member up ('basalt pg ls' names the OSD it waits for).  Declaring\n"
+			"that OSD lost lets it peer with what the others hold: writes only\n"
+			"the lost OSD had are gone.  Refused while the OSD is up; booting it\n"
+			"again ends the lost state.\n",
+		.opts = osd_lost_opts,
+		.min_pos = 1,
+		.max_pos = 1,
+		.fn = osd_lost,
 	},
 	{ 0 },
 };

@@ -73,7 +73,14 @@ static void pg_json(struct json *j, const Bs__PgStatInfo *p)
 	json_kv_u64(j, "bytes", p->bytes);
 	json_kv_u64(j, "degraded", p->objects_degraded);
 	json_kv_u64(j, "misplaced", p->objects_misplaced);
+	json_kv_u64(j, "unfound", p->unfound);
 	json_kv_u64(j, "recovery_bytes_per_sec", p->recovery_bytes_per_sec);
+	json_kv_u64(j, "last_clean", p->last_clean);
+	if (p->flags & BS__PG_STATE_FLAG__PG_DOWN) {
+		json_key(j, "waiting_for_osd");
+		json_i64(j, p->wait_osd);
+		json_kv_u64(j, "waiting_since_epoch", p->wait_epoch);
+	}
 	json_key(j, "reporter");
 	if (p->reporter < 0)
 		json_null(j);
@@ -89,11 +96,11 @@ static int pg_ls(struct cli *cli, const struct cli_args *a,
 {
 	static const char *const heads[] = {
 		"PG", "STATE", "ACTING", ">PRIMARY", ">OBJECTS", ">BYTES",
-		">DEGRADED", ">MISPLACED", ">AGE",
+		">DEGRADED", ">MISPLACED", ">UNFOUND", ">AGE", "WAITING FOR",
 	};
 	const char *state = cli_opt(a, "--state"), *osd = cli_opt(a, "--osd");
 	char id[32], acting[160], prim[16], objs[24], bytes[32], deg[24];
-	char mis[24], age[32];
+	char mis[24], age[32], unf[24], wait[64];
 	const Bs__PgStatInfo *p;
 	Bs__PgStatList *list = NULL;
 	struct table *t = NULL;
@@ -105,7 +112,7 @@ static int pg_ls(struct cli *cli, const struct cli_args *a,
 
 	if (state && !cli_pg_state_valid(state))
 		return cli_usage(cli, err,
-				 "'--state': '%s' is not a PG state (use words of active, clean, peering, recovering, backfilling, undersized, degraded, inactive, unknown joined by '+')",
+				 "'--state': '%s' is not a PG state (use words of active, clean, peering, recovering, backfilling, undersized, degraded, inactive, down, unknown joined by '+')",
 				 state);
 	if (osd) {
 		if (!strncmp(osd, "osd.", 4))
@@ -140,6 +147,13 @@ static int pg_ls(struct cli *cli, const struct cli_args *a,
 		snprintf(objs, sizeof(objs), "%" PRIu64, p->objects);
 		snprintf(deg, sizeof(deg), "%" PRIu64, p->objects_degraded);
 		snprintf(mis, sizeof(mis), "%" PRIu64, p->objects_misplaced);
+		snprintf(unf, sizeof(unf), "%" PRIu64, p->unfound);
+		if (p->flags & BS__PG_STATE_FLAG__PG_DOWN)
+			snprintf(wait, sizeof(wait),
+				 "osd.%d (writes of epoch %" PRIu64 ")",
+				 p->wait_osd, p->wait_epoch);
+		else
+			snprintf(wait, sizeof(wait), "-");
 		if (p->reporter >= 0)
 			snprintf(age, sizeof(age), "%" PRIu64 ".%" PRIu64 "s",
 				 p->report_age_ms / 1000,
@@ -150,7 +164,7 @@ static int pg_ls(struct cli *cli, const struct cli_args *a,
 			pgid(p, id, sizeof(id)), p->state,
 			acting_str(p, acting, sizeof(acting)), prim, objs,
 			format_bytes(p->bytes, bytes, sizeof(bytes)), deg, mis,
-			age,
+			unf, age, wait,
 		};
 		table_add(t, row);
 	}

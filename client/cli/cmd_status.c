@@ -274,6 +274,7 @@ static void json_pgs(struct json *j, const Bs__ClusterStatus *cs)
 	json_kv_u64(j, "peering", cs->pgs_peering);
 	json_kv_u64(j, "unknown", cs->pgs_unknown);
 	json_kv_u64(j, "inactive", cs->pgs_inactive);
+	json_kv_u64(j, "down", cs->pgs_down);
 	json_obj_end(j);
 }
 
@@ -303,6 +304,7 @@ static void json_recovery(struct json *j, const Bs__ClusterStatus *cs)
 	json_kv_u64(j, "object_copies", cs->object_copies);
 	json_kv_u64(j, "degraded", cs->objects_degraded);
 	json_kv_u64(j, "misplaced", cs->objects_misplaced);
+	json_kv_u64(j, "unfound", cs->objects_unfound);
 	json_key(j, "degraded_ratio");
 	json_double(j, ratio(cs->objects_degraded, cs->object_copies), 6);
 	json_key(j, "misplaced_ratio");

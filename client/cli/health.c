@@ -95,7 +95,7 @@ void cli_checks_add_status(struct cli_checks *cs,
 /* In Ceph's order, as the mons join them (docs/mon.md). */
 const char *const cli_pg_state_names[] = {
 	"active", "clean", "peering", "recovering", "backfilling",
-	"undersized", "degraded", "inactive", "unknown", NULL,
+	"undersized", "degraded", "inactive", "down", "unknown", NULL,
 };
 
 /* Is the word @w[0..@len) one of the words of @state? */

@@ -10,3 +10,6 @@ basalt_add_unit_test(test_mon_osdmon
 	${CMAKE_SOURCE_DIR}/tests/unit/test_mon_osdmon.c LIBS bs_mon_state)
 basalt_add_unit_test(test_mon_health
 	${CMAKE_SOURCE_DIR}/tests/unit/test_mon_health.c LIBS bs_mon_state)
+basalt_add_unit_test(test_mon_state_history
+	${CMAKE_SOURCE_DIR}/tests/unit/test_mon_state_history.c
+	LIBS bs_mon_state)

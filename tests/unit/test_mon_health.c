@@ -475,6 +475,83 @@ static void test_reported_inactive_and_peering(void **state)
 	assert_int_equal(state_count(st, "undersized+inactive"), 1);
 }
 
+static void test_down_pg_and_unfound_objects_are_errors(void **state)
+{
+	struct fx *f = *state;
+	const Bs__ClusterStatus *st;
+	const Bs__HealthCheck *c;
+	struct health_pgs pgs;
+	Bs__PgStatList *l;
+	Bs__OsdBeacon *b;
+	uint32_t id;
+
+	cluster(f);
+	report_all(f, ACTIVE_CLEAN, 1);
+	/* never clean: the history stays */
+	health_pgs_collect(&pgs, &f->om, &f->st.map, f->osdmap, NULL, NOW);
+	assert_int_equal(health_trim_floor(&pgs), 0);
+	health_pgs_release(&pgs);
+
+	id = busiest(f);
+	b = primary_beacon(f, id, 2, ACTIVE_CLEAN, 1);
+	for (size_t i = 0; i < b->n_pgs; i++)
+		b->pgs[i]->last_clean = 9 + i;
+	b->pgs[0]->state = BS__PG_STATE_FLAG__PG_DOWN |
+			   BS__PG_STATE_FLAG__PG_UNDERSIZED;
+	b->pgs[0]->wait_osd = 7;
+	b->pgs[0]->wait_epoch = 5;
+	b->pgs[1]->unfound = 3;
+	send(f, b, NOW);
+	st = status(f);
+	assert_string_equal(st->health, "HEALTH_ERR");
+	assert_int_equal(st->pgs_down, 1);
+	assert_int_equal(st->pgs_inactive, 0);
+	assert_int_equal(st->objects_unfound, 3);
+	c = find_check(st, "PG_DOWN");
+	assert_non_null(c);
+	assert_string_equal(c->severity, "HEALTH_ERR");
+	assert_int_equal(c->n_detail, 1);
+	assert_non_null(strstr(c->detail[0],
+			       "waiting for osd.7, which may hold writes from epoch 5"));
+	c = find_check(st, "OBJECT_UNFOUND");
+	assert_non_null(c);
+	assert_string_equal(c->message, "3 unfound objects");
+	assert_null(find_check(st, "PG_AVAILABILITY"));
+	assert_int_equal(state_count(st, "undersized+down"), 1);
+
+	health_pgs_collect(&pgs, &f->om, &f->st.map, f->osdmap, NULL, NOW);
+	l = health_pg_list(&pgs, 1, true, false, 0);
+	for (size_t i = 0; i < l->n_pgs; i++) {
+		if (!(l->pgs[i]->flags & BS__PG_STATE_FLAG__PG_DOWN))
+			continue;
+		assert_int_equal(l->pgs[i]->wait_osd, 7);
+		assert_int_equal(l->pgs[i]->wait_epoch, 5);
+	}
+	bs__pg_stat_list__free_unpacked(l, NULL);
+	/* the other OSDs' PGs report no last_clean: no trim yet */
+	assert_int_equal(health_trim_floor(&pgs), 0);
+	health_pgs_release(&pgs);
+}
+
+static void test_trim_floor_is_the_oldest_last_clean(void **state)
+{
+	struct fx *f = *state;
+	struct health_pgs pgs;
+	Bs__OsdBeacon *b;
+
+	cluster(f);
+	for (size_t i = 0; i < f->st.map.n_osds; i++) {
+		b = primary_beacon(f, f->st.map.osds[i]->id, 1, ACTIVE_CLEAN,
+				   1);
+		for (size_t k = 0; k < b->n_pgs; k++)
+			b->pgs[k]->last_clean = 20 + i + k;
+		send(f, b, NOW);
+	}
+	health_pgs_collect(&pgs, &f->om, &f->st.map, f->osdmap, NULL, NOW);
+	assert_int_equal(health_trim_floor(&pgs), 20);
+	health_pgs_release(&pgs);
+}
+
 static void test_down_and_out_osd_is_no_warning(void **state)
 {
 	struct fx *f = *state;
@@ -690,6 +767,8 @@ int main(void)
 		T(test_pool_without_any_osd_is_a_warning),
 		T(test_degraded_pgs_warn_with_counts),
 		T(test_reported_inactive_and_peering),
+		T(test_down_pg_and_unfound_objects_are_errors),
+		T(test_trim_floor_is_the_oldest_last_clean),
 		T(test_down_and_out_osd_is_no_warning),
 		T(test_mon_out_of_quorum_and_no_quorum),
 		T(test_nearfull_and_full_osds),

@@ -706,10 +706,130 @@ static void test_pginfo_claim_key_sorts_by_oid(void **state)
 	assert_int_equal(v[8], 1);
 }
 
+/* ---- waiting for past intervals (pg_decide_blocked) ---- */
+
+static Bs__OsdInfo blk_osds[5];
+static Bs__OsdInfo *blk_osdp[5];
+
+/* osd.0-4 on their own hosts; up as @up says, lost_at as @lost says. */
+static struct bs_osdmap *blk_map(const bool up[5], const uint64_t lost[5])
+{
+	Bs__ClusterMap cm = BS__CLUSTER_MAP__INIT;
+	static char *hosts[5] = { "h0", "h1", "h2", "h3", "h4" };
+	struct bs_error err = { 0 };
+	struct bs_osdmap *m;
+
+	for (int i = 0; i < 5; i++) {
+		bs__osd_info__init(&blk_osds[i]);
+		blk_osds[i].id = (uint32_t)i;
+		blk_osds[i].addr = "";
+		blk_osds[i].host = hosts[i];
+		blk_osds[i].rack = "";
+		blk_osds[i].site = "";
+		blk_osds[i].weight = 1ull << 40;
+		blk_osds[i].up = up[i];
+		blk_osds[i].in = i >= 3;
+		blk_osds[i].up_from = 2;
+		blk_osds[i].lost_at = lost[i];
+		blk_osdp[i] = &blk_osds[i];
+	}
+	cm.epoch = 20;
+	cm.n_osds = 5;
+	cm.osds = blk_osdp;
+	assert_int_equal(bs_osdmap_new(&m, &cm, &err), 0);
+	return m;
+}
+
+static void iv_set(struct bs_past_interval *iv, uint64_t first,
+		   uint64_t last, int32_t a, int32_t b, int32_t c,
+		   uint32_t up_mask)
+{
+	memset(iv, 0, sizeof(*iv));
+	iv->first = first;
+	iv->last = last;
+	iv->n = 3;
+	iv->acting[0] = a;
+	iv->acting[1] = b;
+	iv->acting[2] = c;
+	iv->up_mask = up_mask;
+	iv->n_up = (unsigned)__builtin_popcount(up_mask);
+	iv->maybe_rw = iv->n_up >= 2;
+}
+
+/*
+ * The gap: {0,1,2} took writes, then went down and out, and the PG
+ * moved to {3,4}, which know nothing of it.
+ */
+static void test_blocked_waits_for_the_newest_rw_interval(void **state)
+{
+	bool up[5] = { false, false, false, true, true };
+	uint64_t lost[5] = { 0 };
+	struct bs_past_interval iv[4];
+	struct pg_peer peers[3];
+	struct pg_block b;
+	struct bs_osdmap *m;
+
+	(void)state;
+	iv_set(&iv[0], 5, 9, 0, 1, 2, 7);	/* all up */
+	iv_set(&iv[1], 10, 11, 0, 1, 2, 3);	/* osd.2 down: still rw */
+	iv_set(&iv[2], 12, 13, 0, 1, 2, 1);	/* one up: no writes */
+	iv_set(&iv[3], 14, 20, 3, 4, -1, 3);	/* now */
+	memset(peers, 0, sizeof(peers));
+	peers[0].osd = 3;
+	peers[0].done = true;
+	peers[1].osd = 4;
+	peers[1].done = true;
+	peers[2].osd = 1;
+	peers[2].failed = true;
+
+	m = blk_map(up, lost);
+	assert_true(pg_decide_blocked(iv, 4, 0, peers, 2, m, &b));
+	assert_int_equal(b.osd, 0);
+	assert_int_equal(b.epoch, 10);
+	assert_false(b.retry);
+	/* one that was asked but failed does not count */
+	assert_true(pg_decide_blocked(iv, 4, 0, peers, 3, m, &b));
+	/* an activation the answers report settled the older intervals */
+	assert_false(pg_decide_blocked(iv, 4, 14, peers, 2, m, &b));
+	/* a member of it answered */
+	peers[2].failed = false;
+	peers[2].done = true;
+	assert_false(pg_decide_blocked(iv, 4, 0, peers, 3, m, &b));
+	bs_osdmap_put(&m);
+
+	/* osd.0 is up but did not answer: ask again rather than wait */
+	up[0] = true;
+	m = blk_map(up, lost);
+	assert_true(pg_decide_blocked(iv, 4, 0, peers, 2, m, &b));
+	assert_true(b.retry);
+	bs_osdmap_put(&m);
+
+	/* osd.0 and osd.1 lost: the interval before needs osd.2 */
+	up[0] = false;
+	lost[0] = lost[1] = 15;
+	m = blk_map(up, lost);
+	assert_true(pg_decide_blocked(iv, 4, 0, peers, 2, m, &b));
+	assert_int_equal(b.osd, 2);
+	assert_int_equal(b.epoch, 5);
+	bs_osdmap_put(&m);
+	/* all three lost: go on */
+	lost[2] = 15;
+	m = blk_map(up, lost);
+	assert_false(pg_decide_blocked(iv, 4, 0, peers, 2, m, &b));
+	bs_osdmap_put(&m);
+	/* lost before its last boot: not lost */
+	lost[0] = 1;
+	m = blk_map(up, lost);
+	assert_true(pg_decide_blocked(iv, 4, 0, peers, 2, m, &b));
+	assert_int_equal(b.osd, 0);
+	bs_osdmap_put(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decide_new_pg_has_nothing_to_do),
+		cmocka_unit_test(test_blocked_waits_for_the_newest_rw_interval),
 		cmocka_unit_test(test_decide_member_missing_an_object_needs_it),
 		cmocka_unit_test(test_decide_rolls_forward_the_newest_copy),
 		cmocka_unit_test(test_decide_ignores_writes_of_a_member_left_behind),

@@ -27,6 +27,7 @@ struct bs_osdmap_osd {
 	/* added by the OSD helper (compatible): */
 	char *rack, *site;	/* "" when not given */
 	uint64_t up_from;	/* map epoch of its last boot */
+	uint64_t lost_at;	/* epoch declared lost (osd lost), 0: never */
 };
 
 struct bs_osdmap_pool {
