@@ -40,6 +40,8 @@ struct meta {
 	struct bs_task kick_task;
 	struct bs_task done_task;
 	uint64_t commits, ops;
+	void (*submit_hook)(void *opaque);
+	void *submit_opaque;
 
 	/* shared with the commit thread, under lock */
 	pthread_t thread;
@@ -90,6 +92,8 @@ static void *commit_thread(void *arg)
 
 static void submit(struct meta *m)
 {
+	if (m->submit_hook)
+		m->submit_hook(m->submit_opaque);
 	m->running = m->fill;
 	m->fill = m->running == &m->batch[0] ? &m->batch[1] : &m->batch[0];
 	pthread_mutex_lock(&m->lock);
@@ -155,6 +159,28 @@ void meta_add_waiter(struct meta *m, struct meta_waiter *w, bool need_sync)
 	b->need_sync |= need_sync;
 	if (!m->running)
 		bs_loop_defer(m->loop, &m->kick_task);
+}
+
+void meta_set_submit_hook(struct meta *m, void (*fn)(void *opaque),
+			  void *opaque)
+{
+	m->submit_hook = fn;
+	m->submit_opaque = opaque;
+}
+
+int meta_commit_now(struct meta *m, struct bs_error *err)
+{
+	char *errstr = NULL;
+	int ret = 0;
+
+	rocksdb_write(m->db, m->wsync, m->fill->wb, &errstr);
+	if (errstr) {
+		ret = bs_error_set(err, -EIO, "metadata write failed: %s",
+				   errstr);
+		rocksdb_free(errstr);
+	}
+	rocksdb_writebatch_clear(m->fill->wb);
+	return ret;
 }
 
 bool meta_busy(const struct meta *m)

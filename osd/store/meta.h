@@ -46,6 +46,19 @@ void meta_delete(struct meta *m, const void *key, size_t klen);
  */
 void meta_add_waiter(struct meta *m, struct meta_waiter *w, bool need_sync);
 
+/*
+ * Loop thread: @fn(@opaque) runs on the loop thread just before each batch
+ * goes to the commit thread, and may still add to it (the journal tail).
+ */
+void meta_set_submit_hook(struct meta *m, void (*fn)(void *opaque),
+			  void *opaque);
+
+/*
+ * Write the batch being filled now, with sync=true, on the calling thread
+ * (store open: journal replay).  It must have no waiters.  0 or -EIO.
+ */
+int meta_commit_now(struct meta *m, struct bs_error *err);
+
 /* Is a batch being committed or filled? */
 bool meta_busy(const struct meta *m);
 

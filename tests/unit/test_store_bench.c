@@ -8,6 +8,7 @@
  * done and batching happened.  STORE_BENCH_MS sets the time per phase.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -101,12 +102,14 @@ static void phase(struct bench *b, bool write, unsigned ms, const char *name)
 	t1 = bs_now_us();
 	store_usage(b->t->s, &u1);
 	printf("store bench %-22s QD %d: %8.0f IOPS, mean latency %6.0f us, "
-	       "%5.1f ops per metadata commit\n", name, QD,
+	       "%5.1f ops per metadata commit, %" PRIu64 " journaled, %" PRIu64
+	       " ring full\n", name, QD,
 	       (double)b->done * 1e6 / (double)(t1 - t0),
 	       (double)b->lat_us / (double)(b->done ? b->done : 1),
 	       u1.commits > u0.commits ?
 		       (double)(u1.committed_ops - u0.committed_ops) /
-			       (double)(u1.commits - u0.commits) : 0.0);
+			       (double)(u1.commits - u0.commits) : 0.0,
+	       u1.journaled - u0.journaled, u1.ring_full - u0.ring_full);
 	assert_true(b->done > 0);
 	if (write)
 		assert_true(u1.commits > u0.commits &&

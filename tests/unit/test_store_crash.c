@@ -209,6 +209,8 @@ static void crash_round(struct ts *t, uint64_t *acked, unsigned kill_after)
 	}
 	assert_int_equal(kill(pid, SIGKILL), 0);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (!WIFSIGNALED(status))
+		fprintf(stderr, "child exited with %d\n", WEXITSTATUS(status));
 	assert_true(WIFSIGNALED(status));	/* it did not fail first */
 	/* acks it sent before dying */
 	while (read_acks(pfd[0], pending, &plen, acked))
