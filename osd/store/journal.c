@@ -246,6 +246,7 @@ int journal_replay(struct store *s, struct bs_error *err)
 	ret = meta_commit_now(s->meta, err);
 	if (ret < 0)
 		goto out;
+	s->replayed = r.applied;
 	if (r.applied)
 		bs_notice("store: replayed %" PRIu64 " journal records",
 			  r.applied);

@@ -572,6 +572,7 @@ void store_usage(struct store *s, struct store_usage *out)
 	out->committed_ops -= out->commits;
 	out->journaled = s->journaled;
 	out->ring_full = s->ring_full;
+	out->replayed = s->replayed;
 }
 
 int store_pg_get(struct store *s, uint32_t pool, uint32_t pg,

@@ -93,6 +93,7 @@ struct store_usage {
 	uint64_t committed_ops;	/* ops those batches carried */
 	uint64_t journaled;	/* writes acknowledged by a journal record */
 	uint64_t ring_full;	/* small writes that found the ring full */
+	uint64_t replayed;	/* journal records replayed at open */
 };
 
 typedef void store_op_fn(struct store_op *op, int res);

@@ -202,6 +202,7 @@ struct store {
 	uint64_t committed_lsn;		/* tail of the last committed batch */
 	struct meta_waiter jwaiter;	/* moves committed_lsn */
 	uint64_t journaled, ring_full;	/* records written, ring full */
+	uint64_t replayed;		/* records replayed at open */
 	bool draining, jwarned;
 	/* ops waiting for blocks that commits in flight will free */
 	struct store_op *space_head, **space_tail;
