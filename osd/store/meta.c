@@ -23,6 +23,9 @@ struct meta_batch {
 	unsigned nwaiters;
 	bool need_sync;
 	int res;
+	/* under meta.lock once submitted */
+	unsigned holds;
+	int hold_res;
 };
 
 struct meta {
@@ -47,6 +50,7 @@ struct meta {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
+	pthread_cond_t hold_cond;
 	struct meta_batch *todo;
 	bool stop;
 	bool has_thread;
@@ -65,12 +69,15 @@ static void *commit_thread(void *arg)
 			pthread_cond_wait(&m->cond, &m->lock);
 		b = m->todo;
 		m->todo = NULL;
+		/* its data writes still in flight */
+		while (b && b->holds)
+			pthread_cond_wait(&m->hold_cond, &m->lock);
 		pthread_mutex_unlock(&m->lock);
 		if (!b)
 			break;
 
-		b->res = 0;
-		if (b->need_sync) {
+		b->res = b->hold_res;
+		if (b->need_sync && !b->res) {
 			b->res = disk_sync(m->disk);
 			if (b->res < 0)
 				bs_err("store: data sync failed: %s",
@@ -124,6 +131,7 @@ static void batch_done(struct bs_task *t)
 	b->tail = &b->head;
 	b->nwaiters = 0;
 	b->need_sync = false;
+	b->hold_res = 0;
 	m->running = NULL;
 	/* waiters may add to the next batch: it goes when they are done */
 	while (w) {
@@ -159,6 +167,24 @@ void meta_add_waiter(struct meta *m, struct meta_waiter *w, bool need_sync)
 	b->need_sync |= need_sync;
 	if (!m->running)
 		bs_loop_defer(m->loop, &m->kick_task);
+}
+
+struct meta_batch *meta_hold(struct meta *m)
+{
+	m->fill->holds++;	/* not seen by the thread before submit() */
+	return m->fill;
+}
+
+void meta_unhold(struct meta *m, struct meta_batch *b, int res)
+{
+	if (b != m->fill)
+		pthread_mutex_lock(&m->lock);
+	if (res < 0)
+		b->hold_res = res;
+	if (--b->holds == 0 && b != m->fill)
+		pthread_cond_signal(&m->hold_cond);
+	if (b != m->fill)
+		pthread_mutex_unlock(&m->lock);
 }
 
 void meta_set_submit_hook(struct meta *m, void (*fn)(void *opaque),
@@ -230,6 +256,7 @@ int meta_open(struct meta **out, const char *dir, bool create,
 	m->done_task.fn = batch_done;
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->cond, NULL);
+	pthread_cond_init(&m->hold_cond, NULL);
 	if (loop) {
 		ret = pthread_create(&m->thread, NULL, commit_thread, m);
 		if (ret) {
@@ -260,6 +287,7 @@ void meta_close(struct meta **mp)
 	}
 	pthread_mutex_destroy(&m->lock);
 	pthread_cond_destroy(&m->cond);
+	pthread_cond_destroy(&m->hold_cond);
 	for (i = 0; i < 2; i++)
 		rocksdb_writebatch_destroy(m->batch[i].wb);
 	rocksdb_readoptions_destroy(m->ropts);

@@ -24,6 +24,7 @@
 #include "store.h"
 
 struct meta;
+struct meta_batch;
 
 /*
  * Open (or with @create, create: the directory must not hold a database)
@@ -58,6 +59,15 @@ void meta_set_submit_hook(struct meta *m, void (*fn)(void *opaque),
  * (store open: journal replay).  It must have no waiters.  0 or -EIO.
  */
 int meta_commit_now(struct meta *m, struct bs_error *err);
+
+/*
+ * Loop thread: hold the batch being filled until meta_unhold(): data that
+ * its metadata points at is still being written.  The commit thread
+ * waits for every hold before the data sync; a hold released with a
+ * negative @res fails the whole batch with it.
+ */
+struct meta_batch *meta_hold(struct meta *m);
+void meta_unhold(struct meta *m, struct meta_batch *b, int res);
 
 /* Is a batch being committed or filled? */
 bool meta_busy(const struct meta *m);

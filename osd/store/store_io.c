@@ -12,7 +12,12 @@
  *            -> DATA_WRITE   the new blocks are being written
  *            -> WAIT_TURN    data written; earlier ops not in a batch yet
  *            -> COMMIT       extent map, crcs, version in a metadata batch
- *            -> DONE         batch durable: old blocks freed, fn called
+ *            -> DONE         durable: fn called (see "Acknowledgement"
+ *                            below); old blocks freed after the commit
+ *   a journaled write goes from RMW_READ (blocks allocated) straight to
+ *   WAIT_TURN, and writes its blocks and its record in COMMIT;
+ *   no free space while commits in flight will free some -> WAIT_SPACE,
+ *   then back to allocating;
  *   any state before COMMIT -> DONE with an error (blocks given back).
  *
  * Ops of an object are issued to metadata batches strictly in submission
@@ -48,6 +53,8 @@ enum op_type {
 static void mut_continue(struct store_op *op);
 static void obj_progress(struct store *s, struct obj *o);
 static void jent_issue(struct store_op *op, bool need_sync);
+static bool can_journal(const struct store *s, const struct store_op *op);
+static void jent_home_done(struct store_op *op);
 
 /* objects */
 
@@ -266,6 +273,7 @@ static void op_init(struct store *s, struct store_op *op, unsigned type,
 	op->read_seq = 0;
 	op->rprev = op->rnext = NULL;
 	op->need_sync = false;
+	op->early = false;
 	op->bad_offset = 0;
 	op->jent = NULL;
 	s->inflight++;
@@ -703,9 +711,16 @@ static void mut_write(struct store_op *op)
 			lblk += (uint32_t)ar[k].nblk;
 		}
 		op->nruns = (unsigned)n;
+		op->need_sync = true;
+		if (can_journal(s, op)) {
+			/* written with its record once in a batch */
+			op->early = true;
+			op->state = STORE_OP_WAIT_TURN;
+			obj_progress(s, op->obj);
+			return;
+		}
 		op_ios(op, op->nruns);
 		op->state = STORE_OP_DATA_WRITE;
-		op->need_sync = true;
 		op->pending = 1;
 		for (k = 0; k < op->nruns; k++)
 			io_submit(op, &op->io[k], true,
@@ -833,6 +848,7 @@ static void mut_issue(struct store_op *op)
 	struct obj *o = op->obj;
 	struct obj_ver *old = o->head, *nv = NULL;
 	uint64_t size = old ? old->size : 0;
+	unsigned nruns = op->nruns, k;
 	uint32_t c0, c1;
 
 	if (op->type == OP_DELETE) {
@@ -871,6 +887,17 @@ static void mut_issue(struct store_op *op)
 	op->newver = nv;
 	op->state = STORE_OP_COMMIT;
 	jent_issue(op, op->need_sync);
+	if (!op->early)
+		return;
+	/* the home copy, beside the record; the batch waits for it */
+	op_ios(op, nruns);
+	op->pending = 1;
+	for (k = 0; k < nruns; k++)
+		io_submit(op, &op->io[k], true,
+			  op->data + (size_t)(op->runs[k].lblk - op->lb0) * BS,
+			  (size_t)op->runs[k].nblk * BS, op->runs[k].pblk);
+	if (--op->pending == 0)
+		jent_home_done(op);
 }
 
 static void mut_continue(struct store_op *op)
@@ -890,6 +917,9 @@ static void mut_continue(struct store_op *op)
 			return;
 		}
 		mut_write(op);
+		return;
+	case STORE_OP_COMMIT:
+		jent_home_done(op);
 		return;
 	case STORE_OP_DATA_WRITE:
 		if (op->res) {
@@ -1074,8 +1104,10 @@ struct jent {
 	struct bs_op wop;		/* the record write */
 	struct iovec iov[2];
 	struct jrec_hdr *hdr;		/* one aligned block, kept */
+	struct meta_batch *held;	/* early op: home write in flight */
 	int commit_res;
 	bool has_rec, rec_done, rec_ok, committed, acked;
+	bool home_done, home_ok;
 };
 
 static struct jent *jent_get(struct store *s)
@@ -1096,6 +1128,8 @@ static struct jent *jent_get(struct store *s)
 	j->commit_res = 0;
 	j->has_rec = j->rec_done = j->rec_ok = false;
 	j->committed = j->acked = false;
+	j->home_done = j->home_ok = true;
+	j->held = NULL;
 	return j;
 }
 
@@ -1133,7 +1167,8 @@ static void jent_ack(struct jent *j)
 	struct store_op *op = j->op;
 	struct store *s = j->s;
 	struct obj *o = op->obj;
-	int res = j->rec_ok ? 0 : j->commit_res ? -EIO : 0;
+	int res = !j->home_ok ? -EIO : j->rec_ok ? 0 :
+		  j->commit_res ? -EIO : 0;
 
 	j->op = NULL;
 	j->acked = true;
@@ -1159,7 +1194,7 @@ static void ack_drain(struct store *s)
 	if (s->draining)
 		return;
 	s->draining = true;
-	while ((j = s->aq_head) && j->rec_done &&
+	while ((j = s->aq_head) && j->rec_done && j->home_done &&
 	       (j->rec_ok || j->committed)) {
 		s->aq_head = j->next;
 		if (!s->aq_head)
@@ -1298,7 +1333,29 @@ static void jent_issue(struct store_op *op, bool need_sync)
 	s->aq_tail = j;
 	j->w.fn = jent_committed;
 	meta_add_waiter(s->meta, &j->w, need_sync);
+	if (op->early) {
+		j->home_done = false;
+		j->held = meta_hold(s->meta);
+	}
 	jent_record(j, op);
+}
+
+/* The home copy of early op @op is written (or failed: op->res). */
+static void jent_home_done(struct store_op *op)
+{
+	struct store *s = op->store;
+	struct jent *j = op->jent;
+
+	if (op->res && !s->broken) {
+		/* its batch fails with it: the metadata would point at junk */
+		bs_err("store: data write failed (%s), store is read-only "
+		       "until restarted", strerror(-op->res));
+	}
+	j->home_ok = !op->res;
+	j->home_done = true;
+	meta_unhold(s->meta, j->held, op->res);
+	j->held = NULL;
+	ack_drain(s);
 }
 
 /* The tail of a committed batch: its ring space is free. */
