@@ -45,6 +45,10 @@ struct meta {
 	uint64_t commits, ops;
 	void (*submit_hook)(void *opaque);
 	void *submit_opaque;
+	/* pacing: batches leave at most every pace_ms unless urgent */
+	uint64_t pace_ms, last_submit_ms;
+	bool urgent, timer_armed;
+	struct bs_op pace_timer;
 
 	/* shared with the commit thread, under lock */
 	pthread_t thread;
@@ -109,12 +113,42 @@ static void submit(struct meta *m)
 	pthread_mutex_unlock(&m->lock);
 }
 
+static void pace_fired(struct bs_op *op, int res);
+
+/* Submit the batch being filled now, or when its pace allows. */
+static void maybe_submit(struct meta *m)
+{
+	uint64_t now, wait;
+
+	if (m->running || !m->fill->nwaiters)
+		return;
+	now = bs_now_ms();
+	if (m->pace_ms && !m->urgent && now < m->last_submit_ms + m->pace_ms) {
+		wait = m->last_submit_ms + m->pace_ms - now;
+		if (!m->timer_armed) {
+			m->timer_armed = true;
+			m->pace_timer.fn = pace_fired;
+			bs_loop_timer(m->loop, &m->pace_timer, wait);
+		}
+		return;
+	}
+	m->urgent = false;
+	m->last_submit_ms = now;
+	submit(m);
+}
+
+static void pace_fired(struct bs_op *op, int res)
+{
+	struct meta *m = container_of(op, struct meta, pace_timer);
+
+	(void)res;
+	m->timer_armed = false;
+	maybe_submit(m);
+}
+
 static void kick(struct bs_task *t)
 {
-	struct meta *m = container_of(t, struct meta, kick_task);
-
-	if (!m->running && m->fill->nwaiters)
-		submit(m);
+	maybe_submit(container_of(t, struct meta, kick_task));
 }
 
 static void batch_done(struct bs_task *t)
@@ -141,8 +175,7 @@ static void batch_done(struct bs_task *t)
 		w->fn(w, res);
 		w = next;
 	}
-	if (!m->running && m->fill->nwaiters)
-		submit(m);
+	maybe_submit(m);
 }
 
 void meta_put(struct meta *m, const void *key, size_t klen, const void *val,
@@ -209,9 +242,23 @@ int meta_commit_now(struct meta *m, struct bs_error *err)
 	return ret;
 }
 
+void meta_set_pace(struct meta *m, unsigned ms)
+{
+	m->pace_ms = ms;
+}
+
+void meta_urgent(struct meta *m)
+{
+	if (m->urgent)
+		return;
+	m->urgent = true;
+	if (!m->running && m->fill->nwaiters)
+		bs_loop_defer(m->loop, &m->kick_task);
+}
+
 bool meta_busy(const struct meta *m)
 {
-	return m->running || m->fill->nwaiters;
+	return m->running || m->fill->nwaiters || m->timer_armed;
 }
 
 void meta_counters(const struct meta *m, uint64_t *commits, uint64_t *ops)

@@ -69,7 +69,16 @@ int meta_commit_now(struct meta *m, struct bs_error *err);
 struct meta_batch *meta_hold(struct meta *m);
 void meta_unhold(struct meta *m, struct meta_batch *b, int res);
 
-/* Is a batch being committed or filled? */
+/*
+ * Loop thread: let batches go to the commit thread at most every @ms
+ * milliseconds (0, the default: as soon as the previous one is done), so
+ * that they grow, unless meta_urgent() was called since the last one: an
+ * op waits for the commit.
+ */
+void meta_set_pace(struct meta *m, unsigned ms);
+void meta_urgent(struct meta *m);
+
+/* Is a batch being committed or filled (or its pace timer pending)? */
 bool meta_busy(const struct meta *m);
 
 /* Blocking reads and writes: open, mkfs, peering; not the I/O path. */

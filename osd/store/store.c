@@ -451,6 +451,9 @@ int store_open(struct store **out, struct bs_loop *loop,
 	}
 	s->committed_lsn = s->journal.tail;
 	meta_set_submit_hook(s->meta, store_submit_hook, s);
+	/* journaled writes do not wait for commits: let batches grow */
+	if (journal_enabled(&s->journal) && !opts->dsync)
+		meta_set_pace(s->meta, STORE_COMMIT_PACE_MS);
 	free(sb);
 	*out = s;
 	return 0;

@@ -47,6 +47,11 @@
 /* Format 1: data from 1 MiB, the space before it reserved (the journal). */
 #define STORE_DATA_START	(1u << 20)
 #define STORE_LEGACY_JOFF	4096u
+/*
+ * Metadata batches leave at most this often (ms) while only journaled
+ * writes are in them (see meta_set_pace()).
+ */
+#define STORE_COMMIT_PACE_MS	10
 /* The largest journal mkfs chooses by itself. */
 #define STORE_JOURNAL_AUTO_MAX	(32ull << 20)
 #define STORE_META_DIR_MAX	1024u

@@ -659,6 +659,7 @@ static void mut_nospace(struct store_op *op, int res)
 		return;
 	}
 	op->state = STORE_OP_WAIT_SPACE;
+	meta_urgent(s->meta);	/* commits free the blocks */
 	op->wnext = NULL;
 	if (!s->space_head)
 		s->space_tail = &s->space_head;
@@ -1279,14 +1280,18 @@ static void jent_record(struct jent *j, struct store_op *op)
 
 	if (!can_journal(s, op)) {
 		j->rec_done = true;
+		meta_urgent(s->meta);	/* it waits for its commit */
 		return;
 	}
 	s->journal.tail = ring_tail(s);
 	if (journal_reserve(&s->journal, (1 + nb) * BS, &lsn) < 0) {
 		s->ring_full++;
 		j->rec_done = true;
+		meta_urgent(s->meta);
 		return;
 	}
+	if (s->journal.head - s->journal.tail > s->journal.size / 2)
+		meta_urgent(s->meta);	/* make room before it is full */
 	j->has_rec = true;
 	j->lsn = lsn;
 	h->magic = JREC_MAGIC;
