@@ -282,6 +282,13 @@ int meta_open(struct meta **out, const char *dir, bool create,
 	rocksdb_options_set_info_log_level(m->opts, 2 /* WARN */);
 	rocksdb_options_set_keep_log_file_num(m->opts, 4);
 	rocksdb_options_set_max_background_jobs(m->opts, 2);
+	/*
+	 * Every write inserts two keys into the memtable; in a 64 MiB one
+	 * (the default) the skip list search was a quarter of the OSD's
+	 * CPU.  16 MiB measured 15% less OSD CPU per 4 KiB write, flushes
+	 * and compactions included.
+	 */
+	rocksdb_options_set_write_buffer_size(m->opts, 16u << 20);
 	m->db = rocksdb_open(m->opts, dir, &errstr);
 	if (errstr) {
 		ret = bs_error_set(err, -EIO, "cannot open metadata '%s': %s",
