@@ -96,7 +96,7 @@ int jtail_decode(struct journal *j, const void *val, size_t len)
 struct replay {
 	struct store *s;
 	struct jrec_hdr *hdr;		/* one aligned block */
-	uint8_t *data;			/* JOURNAL_MAX_BLOCKS aligned blocks */
+	uint8_t *data;			/* JOURNAL_MAX_BLOCKS blocks */
 	struct ext_free *freed;		/* to free once committed */
 	uint64_t applied;
 };
@@ -115,7 +115,8 @@ static bool replay_read(struct replay *r, uint64_t *lsn, uint64_t mingen)
 	unsigned t, k, ntry = *lsn % j->size ? 2 : 1;
 
 	for (t = 0; t < ntry; t++) {
-		uint64_t pos = at[t] % j->size, foff = journal_file_off(j, at[t]);
+		uint64_t pos = at[t] % j->size;
+		uint64_t foff = journal_file_off(j, at[t]);
 		size_t dlen;
 
 		if (pread(s->disk.fd, r->hdr, BS, (off_t)foff) != BS ||

@@ -84,7 +84,8 @@ _Static_assert(offsetof(struct jrec_hdr, hcrc) == 4092, "record header");
  */
 struct journal {
 	uint64_t off, size;
-	uint64_t head, tail;	/* lsn of the next record, of the oldest live */
+	uint64_t head;		/* lsn of the next record */
+	uint64_t tail;		/* lsn of the oldest live one */
 	uint64_t next_seq;
 	uint64_t gen;
 };

@@ -195,7 +195,7 @@ struct store_op {
 	uint64_t read_seq;		/* reads: the in-flight read list */
 	struct store_op *rprev, *rnext;
 	bool need_sync;
-	bool early;			/* data written after joining a batch */
+	bool early;			/* data written once in a batch */
 	struct jent *jent;		/* in a batch: its sequence entry */
 	struct store_op *wnext;		/* WAIT_SPACE list */
 };

@@ -204,7 +204,7 @@ struct store {
 	struct jent *jfree;		/* recycled */
 	uint64_t jbusy;			/* jents not retired */
 	uint64_t sub_lsn;		/* head when the last batch left */
-	uint64_t committed_lsn;		/* tail of the last committed batch */
+	uint64_t committed_lsn;		/* tail of the last commit */
 	struct meta_waiter jwaiter;	/* moves committed_lsn */
 	uint64_t journaled, ring_full;	/* records written, ring full */
 	uint64_t replayed;		/* records replayed at open */
