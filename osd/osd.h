@@ -76,6 +76,7 @@
 struct osd_conf {
 	char *data_path, *meta_dir;
 	uint64_t osd_size;
+	uint64_t journal_size;		/* bytes, --mkfs only; 0: auto */
 	char *addr;
 	char *host, *rack, *site;
 	uint64_t weight;

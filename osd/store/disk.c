@@ -36,6 +36,8 @@ int disk_fd_size(int fd, uint64_t *size)
 	return 0;
 }
 
+static void file_close(struct disk *d);
+
 static int file_open(struct disk *d, const char *path, struct bs_error *err)
 {
 	int flags = O_RDWR | O_DIRECT | O_CLOEXEC, ret;
@@ -45,10 +47,17 @@ static int file_open(struct disk *d, const char *path, struct bs_error *err)
 	d->fd = open(path, flags);
 	if (d->fd == -1)
 		return bs_error_errno(err, -errno, "cannot open '%s'", path);
-	ret = disk_fd_size(d->fd, &d->size);
-	if (ret < 0) {
+	/* journal records: durable when the write completes */
+	d->jfd = open(path, O_RDWR | O_DIRECT | O_DSYNC | O_CLOEXEC);
+	if (d->jfd == -1) {
+		ret = bs_error_errno(err, -errno, "cannot open '%s'", path);
 		close(d->fd);
 		d->fd = -1;
+		return ret;
+	}
+	ret = disk_fd_size(d->fd, &d->size);
+	if (ret < 0) {
+		file_close(d);
 		return bs_error_errno(err, ret, "cannot size '%s'", path);
 	}
 	return 0;
@@ -58,7 +67,9 @@ static void file_close(struct disk *d)
 {
 	if (d->fd != -1)
 		close(d->fd);
-	d->fd = -1;
+	if (d->jfd != -1)
+		close(d->jfd);
+	d->fd = d->jfd = -1;
 }
 
 static void file_readv(struct disk *d, struct bs_op *op,
@@ -71,6 +82,12 @@ static void file_writev(struct disk *d, struct bs_op *op,
 			const struct iovec *iov, unsigned n, uint64_t off)
 {
 	bs_loop_writev(d->loop, op, d->fd, iov, n, off);
+}
+
+static void file_jwritev(struct disk *d, struct bs_op *op,
+			 const struct iovec *iov, unsigned n, uint64_t off)
+{
+	bs_loop_writev(d->loop, op, d->jfd, iov, n, off);
 }
 
 static int file_sync(struct disk *d)
@@ -214,6 +231,15 @@ static void faulty_writev(struct disk *d, struct bs_op *op,
 	faulty_complete(d, op, ret == -1 ? -errno : (int)ret);
 }
 
+/* Journal records are not counted: the faults aim at data writes. */
+static void faulty_jwritev(struct disk *d, struct bs_op *op,
+			   const struct iovec *iov, unsigned n, uint64_t off)
+{
+	ssize_t ret = pwritev(d->jfd, iov, (int)n, (off_t)off);
+
+	faulty_complete(d, op, ret == -1 ? -errno : (int)ret);
+}
+
 static int faulty_sync(struct disk *d)
 {
 	if (d->faults->sync_delay_ms)
@@ -231,6 +257,7 @@ static const struct disk_ops disk_backends[] = {
 		.close = file_close,
 		.readv = file_readv,
 		.writev = file_writev,
+		.jwritev = file_jwritev,
 		.sync = file_sync,
 	},
 	{
@@ -239,6 +266,7 @@ static const struct disk_ops disk_backends[] = {
 		.close = faulty_close,
 		.readv = faulty_readv,
 		.writev = faulty_writev,
+		.jwritev = faulty_jwritev,
 		.sync = faulty_sync,
 	},
 };
@@ -251,7 +279,7 @@ int disk_open(struct disk *d, const char *backend, struct bs_loop *loop,
 	unsigned i;
 
 	memset(d, 0, sizeof(*d));
-	d->fd = -1;
+	d->fd = d->jfd = -1;
 	d->loop = loop;
 	d->dsync = dsync;
 	if (!backend)

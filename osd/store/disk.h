@@ -29,6 +29,9 @@ struct disk_ops {
 		      const struct iovec *iov, unsigned n, uint64_t off);
 	void (*writev)(struct disk *d, struct bs_op *op,
 		       const struct iovec *iov, unsigned n, uint64_t off);
+	/* a journal record: durable when it completes (O_DSYNC) */
+	void (*jwritev)(struct disk *d, struct bs_op *op,
+			const struct iovec *iov, unsigned n, uint64_t off);
 	/*
 	 * Make every completed write durable.  Blocking: called on the
 	 * commit thread, never on the loop thread.  0 or -errno.
@@ -47,6 +50,7 @@ struct disk {
 	const struct disk_ops *ops;
 	struct bs_loop *loop;
 	int fd;
+	int jfd;			/* O_DSYNC, for journal records */
 	uint64_t size;			/* bytes */
 	bool dsync;			/* O_DSYNC: writes are durable */
 	struct store_faults *faults;	/* faulty only */
@@ -75,6 +79,13 @@ static inline void disk_writev(struct disk *d, struct bs_op *op,
 			       uint64_t off)
 {
 	d->ops->writev(d, op, iov, n, off);
+}
+
+static inline void disk_jwritev(struct disk *d, struct bs_op *op,
+				const struct iovec *iov, unsigned n,
+				uint64_t off)
+{
+	d->ops->jwritev(d, op, iov, n, off);
 }
 
 static inline int disk_sync(struct disk *d)

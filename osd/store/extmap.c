@@ -81,7 +81,7 @@ struct obj_ver *ver_apply(const struct obj_ver *old, uint32_t lb0,
 			  uint64_t version, uint64_t size,
 			  struct ext_free **freed)
 {
-	uint32_t max_ext = nruns, max_blk = 0, i, ci;
+	uint32_t max_ext = nruns, max_blk = 0, i, i0, ci, n;
 	struct ext_free *fr = NULL;
 	struct obj_ver *v;
 
@@ -98,28 +98,39 @@ struct obj_ver *ver_apply(const struct obj_ver *old, uint32_t lb0,
 	if (!old)
 		goto add_runs;
 
-	/* the old blocks before the range */
-	for (i = 0; i < old->n_ext && old->ext[i].lblk < lb0; i++) {
-		const struct extent *e = &old->ext[i];
-		uint32_t end = BS_MIN(e->lblk + e->nblk, lb0);
+	/*
+	 * The old blocks before the range: whole extents in one copy (crcs
+	 * are stored in extent order, so their crc_idx stay), then the part
+	 * of one that runs into the range.
+	 */
+	i0 = ver_find(old, lb0);
+	if (i0) {
+		const struct extent *e = &old->ext[i0 - 1];
 
-		push(v, e->lblk, end - e->lblk, e->pblk, &old->crc[e->crc_idx]);
+		memcpy(v->ext, old->ext, (size_t)i0 * sizeof(*v->ext));
+		v->n_ext = i0;
+		v->n_blk = e->crc_idx + e->nblk;
+		memcpy(v->crc, old->crc, (size_t)v->n_blk * sizeof(*v->crc));
+	}
+	if (i0 < old->n_ext && old->ext[i0].lblk < lb0) {
+		const struct extent *e = &old->ext[i0];
+
+		push(v, e->lblk, lb0 - e->lblk, e->pblk, &old->crc[e->crc_idx]);
 	}
 	/* the old blocks inside it are dropped */
-	for (i = ver_find(old, lb0); i < old->n_ext; i++) {
+	for (i = i0, n = 0; i < old->n_ext && old->ext[i].lblk < lb1; i++)
+		n++;
+	if (n) {
+		fr = bs_xmalloc(sizeof(*fr) + n * sizeof(fr->runs[0]));
+		fr->next = NULL;
+		fr->seq = 0;
+		fr->n = 0;
+	}
+	for (i = i0; i < old->n_ext && old->ext[i].lblk < lb1; i++) {
 		const struct extent *e = &old->ext[i];
 		uint32_t s = BS_MAX(e->lblk, lb0);
 		uint32_t t = BS_MIN(e->lblk + e->nblk, lb1);
 
-		if (e->lblk >= lb1)
-			break;
-		if (!fr) {
-			fr = bs_xmalloc(sizeof(*fr) + old->n_ext *
-					sizeof(fr->runs[0]));
-			fr->next = NULL;
-			fr->seq = 0;
-			fr->n = 0;
-		}
 		fr->runs[fr->n].pblk = e->pblk + (s - e->lblk);
 		fr->runs[fr->n].nblk = t - s;
 		fr->n++;
@@ -135,13 +146,33 @@ add_runs:
 	if (!old)
 		return v;
 
-	/* the old blocks after the range */
-	for (i = ver_find(old, lb1); i < old->n_ext; i++) {
+	/*
+	 * The old blocks after the range: the first extent through push()
+	 * (it may start inside the range, or merge), the rest copied whole
+	 * with their crc_idx moved.
+	 */
+	i = ver_find(old, lb1);
+	if (i < old->n_ext) {
 		const struct extent *e = &old->ext[i];
 		uint32_t s = BS_MAX(e->lblk, lb1);
 
 		push(v, s, e->lblk + e->nblk - s, e->pblk + (s - e->lblk),
 		     &old->crc[e->crc_idx + (s - e->lblk)]);
+		i++;
+	}
+	if (i < old->n_ext) {
+		uint32_t from = old->ext[i].crc_idx, nb, k;
+
+		nb = old->n_blk - from;
+		memcpy(&v->crc[v->n_blk], &old->crc[from],
+		       (size_t)nb * sizeof(*v->crc));
+		for (k = i; k < old->n_ext; k++) {
+			struct extent *d = &v->ext[v->n_ext++];
+
+			*d = old->ext[k];
+			d->crc_idx = d->crc_idx - from + v->n_blk;
+		}
+		v->n_blk += nb;
 	}
 	return v;
 }

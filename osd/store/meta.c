@@ -23,6 +23,9 @@ struct meta_batch {
 	unsigned nwaiters;
 	bool need_sync;
 	int res;
+	/* under meta.lock once submitted */
+	unsigned holds;
+	int hold_res;
 };
 
 struct meta {
@@ -40,11 +43,18 @@ struct meta {
 	struct bs_task kick_task;
 	struct bs_task done_task;
 	uint64_t commits, ops;
+	void (*submit_hook)(void *opaque);
+	void *submit_opaque;
+	/* pacing: batches leave at most every pace_ms unless urgent */
+	uint64_t pace_ms, last_submit_ms;
+	bool urgent, timer_armed;
+	struct bs_op pace_timer;
 
 	/* shared with the commit thread, under lock */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
+	pthread_cond_t hold_cond;
 	struct meta_batch *todo;
 	bool stop;
 	bool has_thread;
@@ -63,12 +73,15 @@ static void *commit_thread(void *arg)
 			pthread_cond_wait(&m->cond, &m->lock);
 		b = m->todo;
 		m->todo = NULL;
+		/* its data writes still in flight */
+		while (b && b->holds)
+			pthread_cond_wait(&m->hold_cond, &m->lock);
 		pthread_mutex_unlock(&m->lock);
 		if (!b)
 			break;
 
-		b->res = 0;
-		if (b->need_sync) {
+		b->res = b->hold_res;
+		if (b->need_sync && !b->res) {
 			b->res = disk_sync(m->disk);
 			if (b->res < 0)
 				bs_err("store: data sync failed: %s",
@@ -90,6 +103,8 @@ static void *commit_thread(void *arg)
 
 static void submit(struct meta *m)
 {
+	if (m->submit_hook)
+		m->submit_hook(m->submit_opaque);
 	m->running = m->fill;
 	m->fill = m->running == &m->batch[0] ? &m->batch[1] : &m->batch[0];
 	pthread_mutex_lock(&m->lock);
@@ -98,12 +113,42 @@ static void submit(struct meta *m)
 	pthread_mutex_unlock(&m->lock);
 }
 
+static void pace_fired(struct bs_op *op, int res);
+
+/* Submit the batch being filled now, or when its pace allows. */
+static void maybe_submit(struct meta *m)
+{
+	uint64_t now, wait;
+
+	if (m->running || !m->fill->nwaiters)
+		return;
+	now = bs_now_ms();
+	if (m->pace_ms && !m->urgent && now < m->last_submit_ms + m->pace_ms) {
+		wait = m->last_submit_ms + m->pace_ms - now;
+		if (!m->timer_armed) {
+			m->timer_armed = true;
+			m->pace_timer.fn = pace_fired;
+			bs_loop_timer(m->loop, &m->pace_timer, wait);
+		}
+		return;
+	}
+	m->urgent = false;
+	m->last_submit_ms = now;
+	submit(m);
+}
+
+static void pace_fired(struct bs_op *op, int res)
+{
+	struct meta *m = container_of(op, struct meta, pace_timer);
+
+	(void)res;
+	m->timer_armed = false;
+	maybe_submit(m);
+}
+
 static void kick(struct bs_task *t)
 {
-	struct meta *m = container_of(t, struct meta, kick_task);
-
-	if (!m->running && m->fill->nwaiters)
-		submit(m);
+	maybe_submit(container_of(t, struct meta, kick_task));
 }
 
 static void batch_done(struct bs_task *t)
@@ -120,6 +165,7 @@ static void batch_done(struct bs_task *t)
 	b->tail = &b->head;
 	b->nwaiters = 0;
 	b->need_sync = false;
+	b->hold_res = 0;
 	m->running = NULL;
 	/* waiters may add to the next batch: it goes when they are done */
 	while (w) {
@@ -129,8 +175,7 @@ static void batch_done(struct bs_task *t)
 		w->fn(w, res);
 		w = next;
 	}
-	if (!m->running && m->fill->nwaiters)
-		submit(m);
+	maybe_submit(m);
 }
 
 void meta_put(struct meta *m, const void *key, size_t klen, const void *val,
@@ -157,9 +202,63 @@ void meta_add_waiter(struct meta *m, struct meta_waiter *w, bool need_sync)
 		bs_loop_defer(m->loop, &m->kick_task);
 }
 
+struct meta_batch *meta_hold(struct meta *m)
+{
+	m->fill->holds++;	/* not seen by the thread before submit() */
+	return m->fill;
+}
+
+void meta_unhold(struct meta *m, struct meta_batch *b, int res)
+{
+	if (b != m->fill)
+		pthread_mutex_lock(&m->lock);
+	if (res < 0)
+		b->hold_res = res;
+	if (--b->holds == 0 && b != m->fill)
+		pthread_cond_signal(&m->hold_cond);
+	if (b != m->fill)
+		pthread_mutex_unlock(&m->lock);
+}
+
+void meta_set_submit_hook(struct meta *m, void (*fn)(void *opaque),
+			  void *opaque)
+{
+	m->submit_hook = fn;
+	m->submit_opaque = opaque;
+}
+
+int meta_commit_now(struct meta *m, struct bs_error *err)
+{
+	char *errstr = NULL;
+	int ret = 0;
+
+	rocksdb_write(m->db, m->wsync, m->fill->wb, &errstr);
+	if (errstr) {
+		ret = bs_error_set(err, -EIO, "metadata write failed: %s",
+				   errstr);
+		rocksdb_free(errstr);
+	}
+	rocksdb_writebatch_clear(m->fill->wb);
+	return ret;
+}
+
+void meta_set_pace(struct meta *m, unsigned ms)
+{
+	m->pace_ms = ms;
+}
+
+void meta_urgent(struct meta *m)
+{
+	if (m->urgent)
+		return;
+	m->urgent = true;
+	if (!m->running && m->fill->nwaiters)
+		bs_loop_defer(m->loop, &m->kick_task);
+}
+
 bool meta_busy(const struct meta *m)
 {
-	return m->running || m->fill->nwaiters;
+	return m->running || m->fill->nwaiters || m->timer_armed;
 }
 
 void meta_counters(const struct meta *m, uint64_t *commits, uint64_t *ops)
@@ -183,6 +282,13 @@ int meta_open(struct meta **out, const char *dir, bool create,
 	rocksdb_options_set_info_log_level(m->opts, 2 /* WARN */);
 	rocksdb_options_set_keep_log_file_num(m->opts, 4);
 	rocksdb_options_set_max_background_jobs(m->opts, 2);
+	/*
+	 * Every write inserts two keys into the memtable; in a 64 MiB one
+	 * (the default) the skip list search was a quarter of the OSD's
+	 * CPU.  16 MiB measured 15% less OSD CPU per 4 KiB write, flushes
+	 * and compactions included.
+	 */
+	rocksdb_options_set_write_buffer_size(m->opts, 16u << 20);
 	m->db = rocksdb_open(m->opts, dir, &errstr);
 	if (errstr) {
 		ret = bs_error_set(err, -EIO, "cannot open metadata '%s': %s",
@@ -204,6 +310,7 @@ int meta_open(struct meta **out, const char *dir, bool create,
 	m->done_task.fn = batch_done;
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->cond, NULL);
+	pthread_cond_init(&m->hold_cond, NULL);
 	if (loop) {
 		ret = pthread_create(&m->thread, NULL, commit_thread, m);
 		if (ret) {
@@ -234,6 +341,7 @@ void meta_close(struct meta **mp)
 	}
 	pthread_mutex_destroy(&m->lock);
 	pthread_cond_destroy(&m->cond);
+	pthread_cond_destroy(&m->hold_cond);
 	for (i = 0; i < 2; i++)
 		rocksdb_writebatch_destroy(m->batch[i].wb);
 	rocksdb_readoptions_destroy(m->ropts);

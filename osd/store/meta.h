@@ -24,6 +24,7 @@
 #include "store.h"
 
 struct meta;
+struct meta_batch;
 
 /*
  * Open (or with @create, create: the directory must not hold a database)
@@ -46,7 +47,38 @@ void meta_delete(struct meta *m, const void *key, size_t klen);
  */
 void meta_add_waiter(struct meta *m, struct meta_waiter *w, bool need_sync);
 
-/* Is a batch being committed or filled? */
+/*
+ * Loop thread: @fn(@opaque) runs on the loop thread just before each batch
+ * goes to the commit thread, and may still add to it (the journal tail).
+ */
+void meta_set_submit_hook(struct meta *m, void (*fn)(void *opaque),
+			  void *opaque);
+
+/*
+ * Write the batch being filled now, with sync=true, on the calling thread
+ * (store open: journal replay).  It must have no waiters.  0 or -EIO.
+ */
+int meta_commit_now(struct meta *m, struct bs_error *err);
+
+/*
+ * Loop thread: hold the batch being filled until meta_unhold(): data that
+ * its metadata points at is still being written.  The commit thread
+ * waits for every hold before the data sync; a hold released with a
+ * negative @res fails the whole batch with it.
+ */
+struct meta_batch *meta_hold(struct meta *m);
+void meta_unhold(struct meta *m, struct meta_batch *b, int res);
+
+/*
+ * Loop thread: let batches go to the commit thread at most every @ms
+ * milliseconds (0, the default: as soon as the previous one is done), so
+ * that they grow, unless meta_urgent() was called since the last one: an
+ * op waits for the commit.
+ */
+void meta_set_pace(struct meta *m, unsigned ms);
+void meta_urgent(struct meta *m);
+
+/* Is a batch being committed or filled (or its pace timer pending)? */
 bool meta_busy(const struct meta *m);
 
 /* Blocking reads and writes: open, mkfs, peering; not the I/O path. */

@@ -60,6 +60,34 @@ static void ident_encode(const uint8_t *uuid, uint8_t *out)
 int store_mkfs(const char *path, const char *meta_dir, uint64_t size,
 	       struct bs_error *err)
 {
+	return store_mkfs_journal(path, meta_dir, size, 0, err);
+}
+
+/* Where the journal goes in a store of @size bytes; false: too big. */
+static bool journal_layout(struct store_super *sb, uint64_t size,
+			   uint64_t jsize)
+{
+	const uint64_t mib = 1ull << 20;
+
+	if (!jsize)
+		jsize = BS_MIN(size / 64 / mib * mib, STORE_JOURNAL_AUTO_MAX);
+	else
+		jsize = (jsize + mib - 1) / mib * mib;
+	if (jsize < mib) {
+		sb->journal_off = STORE_LEGACY_JOFF;
+		sb->journal_size = STORE_DATA_START - STORE_LEGACY_JOFF;
+		sb->data_start = STORE_DATA_START;
+		return true;
+	}
+	sb->journal_off = mib;
+	sb->journal_size = jsize;
+	sb->data_start = mib + jsize;
+	return sb->data_start + STORE_MIN_SIZE / 2 <= size;
+}
+
+int store_mkfs_journal(const char *path, const char *meta_dir, uint64_t size,
+		       uint64_t journal_size, struct bs_error *err)
+{
 	struct store_super *sb = NULL;
 	struct meta *m = NULL;
 	uint8_t ident[META_IDENT_LEN], key = KEY_IDENT;
@@ -142,7 +170,13 @@ int store_mkfs(const char *path, const char *meta_dir, uint64_t size,
 		goto out_close;
 	}
 	sb->size = size;
-	sb->data_start = STORE_DATA_START;
+	if (!journal_layout(sb, size, journal_size)) {
+		ret = bs_error_set(err, -EINVAL, "a journal of %" PRIu64
+				   " bytes leaves too little of the %" PRIu64
+				   " bytes of '%s' for data", journal_size,
+				   size, path);
+		goto out_close;
+	}
 	sb->nblocks = size / BS;
 	sb->meta_len = (uint32_t)strlen(mdir);
 	memcpy(sb->meta_dir, mdir, sb->meta_len);
@@ -191,14 +225,25 @@ static int read_super(struct store *s, const char *path,
 	if (sb->crc != bs_crc32c(0, sb, offsetof(struct store_super, crc)))
 		return bs_error_set(err, -EINVAL, "superblock of '%s' is "
 				    "corrupt (crc mismatch)", path);
-	if (sb->format != STORE_FORMAT || sb->block_size != BS)
+	if ((sb->format != STORE_FORMAT && sb->format != 1) ||
+	    sb->block_size != BS)
 		return bs_error_set(err, -EINVAL, "'%s' has format %" PRIu32
 				    " and block size %" PRIu32 "; this "
 				    "build reads format %u, block size %u",
 				    path, sb->format, sb->block_size,
 				    STORE_FORMAT, BS);
+	if (sb->format == 1) {
+		/* its reserved area becomes the journal */
+		sb->journal_off = STORE_LEGACY_JOFF;
+		sb->journal_size = STORE_DATA_START - STORE_LEGACY_JOFF;
+		if (sb->data_start != STORE_DATA_START)
+			sb->data_start = 0;	/* refused below */
+	}
 	if (sb->size > s->disk.size || sb->nblocks != sb->size / BS ||
-	    sb->data_start != STORE_DATA_START ||
+	    sb->data_start % (1u << 20) || !sb->data_start ||
+	    sb->journal_off % BS || sb->journal_size % BS ||
+	    sb->journal_off < BS ||
+	    sb->journal_off + sb->journal_size > sb->data_start ||
 	    sb->data_start >= sb->size || sb->meta_len >= STORE_META_DIR_MAX)
 		return bs_error_set(err, -EINVAL, "superblock of '%s' is "
 				    "inconsistent (size %" PRIu64 ", file "
@@ -316,6 +361,24 @@ static int load_objects(struct store *s, struct bs_error *err)
 	return ret;
 }
 
+/*
+ * A format 1 store now has a journal in its reserved area: mark it format
+ * 2 so that older builds, which would ignore the journal, refuse it.
+ */
+static int upgrade_super(struct store *s, const char *path,
+			 struct store_super *sb, struct bs_error *err)
+{
+	sb->format = STORE_FORMAT;
+	super_crc(sb);
+	if (pwrite(s->disk.fd, sb, sizeof(*sb), 0) != (ssize_t)sizeof(*sb) ||
+	    disk_sync(&s->disk) < 0)
+		return bs_error_errno(err, -EIO, "cannot upgrade the "
+				      "superblock of '%s'", path);
+	bs_notice("store: '%s' upgraded to format %u (journal of %" PRIu64
+		  " bytes)", path, STORE_FORMAT, sb->journal_size);
+	return 0;
+}
+
 int store_open(struct store **out, struct bs_loop *loop,
 	       const struct store_opts *opts, struct bs_error *err)
 {
@@ -352,7 +415,9 @@ int store_open(struct store **out, struct bs_loop *loop,
 	ret = meta_get(s->meta, &key, 1, &val, &vlen);
 	ident_encode(s->uuid, want);
 	if (ret == 0) {
-		if (vlen != sizeof(want) || memcmp(val, want, vlen))
+		/* magic and uuid; the format may be 1 (upgraded) */
+		if (vlen != sizeof(want) || memcmp(val, want, 4) ||
+		    memcmp((uint8_t *)val + 8, want + 8, 16))
 			ret = -EINVAL;
 		free(val);
 	}
@@ -374,11 +439,27 @@ int store_open(struct store **out, struct bs_loop *loop,
 	if (ret < 0)
 		goto out_release;
 	s->encbuf = bs_xmalloc(OBJ_CHUNK_MAX_LEN);
+	s->journal.off = sb->journal_off;
+	s->journal.size = sb->journal_size;
+	ret = journal_replay(s, err);
+	if (ret < 0)
+		goto out_release;
+	if (sb->format == 1) {
+		ret = upgrade_super(s, opts->path, sb, err);
+		if (ret < 0)
+			goto out_release;
+	}
+	s->committed_lsn = s->journal.tail;
+	meta_set_submit_hook(s->meta, store_submit_hook, s);
+	/* journaled writes do not wait for commits: let batches grow */
+	if (journal_enabled(&s->journal) && !opts->dsync)
+		meta_set_pace(s->meta, STORE_COMMIT_PACE_MS);
 	free(sb);
 	*out = s;
 	return 0;
 
 out_release:
+	free(s->encbuf);
 	store_free_objects(s);
 	alloc_release(&s->alloc);
 out_close_meta:
@@ -394,10 +475,14 @@ out_free:
 void store_close(struct store **sp)
 {
 	struct store *s = *sp;
+	int i;
 
 	if (!s)
 		return;
 	*sp = NULL;
+	/* acknowledged ops may still wait for their metadata commit */
+	for (i = 0; (s->jbusy || meta_busy(s->meta)) && i < 600; i++)
+		bs_loop_run_once(s->loop, 100);
 	if (s->inflight || meta_busy(s->meta))
 		bs_err("store: closed with %" PRIu64 " ops in flight",
 		       s->inflight);
@@ -410,6 +495,7 @@ void store_close(struct store **sp)
 		free(fr);
 	}
 	store_free_objects(s);
+	store_free_jents(s);
 	alloc_release(&s->alloc);
 	disk_close(&s->disk);
 	free(s->encbuf);
@@ -466,6 +552,11 @@ int store_list(struct store *s, uint32_t pool, uint32_t pg,
 	return 0;
 }
 
+bool store_busy(const struct store *s)
+{
+	return s->jbusy || meta_busy(s->meta);
+}
+
 void store_usage(struct store *s, struct store_usage *out)
 {
 	size_t i;
@@ -480,6 +571,11 @@ void store_usage(struct store *s, struct store_usage *out)
 			out->objects += o->durable != NULL;
 	}
 	meta_counters(s->meta, &out->commits, &out->committed_ops);
+	/* each batch also carries the journal tail's waiter */
+	out->committed_ops -= out->commits;
+	out->journaled = s->journaled;
+	out->ring_full = s->ring_full;
+	out->replayed = s->replayed;
 }
 
 int store_pg_get(struct store *s, uint32_t pool, uint32_t pg,

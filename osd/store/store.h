@@ -91,6 +91,9 @@ struct store_usage {
 	uint64_t objects;
 	uint64_t commits;	/* metadata batches committed since open */
 	uint64_t committed_ops;	/* ops those batches carried */
+	uint64_t journaled;	/* writes acknowledged by a journal record */
+	uint64_t ring_full;	/* small writes that found the ring full */
+	uint64_t replayed;	/* journal records replayed at open */
 };
 
 typedef void store_op_fn(struct store_op *op, int res);
@@ -101,6 +104,7 @@ enum store_op_state {
 	STORE_OP_WAIT_DEPS,	/* behind an earlier op on an edge block */
 	STORE_OP_RMW_READ,	/* reading the edge blocks */
 	STORE_OP_DATA_WRITE,	/* writing the new blocks */
+	STORE_OP_WAIT_SPACE,	/* disk full until commits free blocks */
 	STORE_OP_WAIT_TURN,	/* data written, earlier ops not committed */
 	STORE_OP_COMMIT,	/* metadata in a batch */
 	STORE_OP_READ,		/* read: data in flight */
@@ -124,6 +128,7 @@ struct store_run {
 struct obj;
 struct obj_ver;
 struct ext_free;
+struct jent;
 
 /* Generic metadata-batch waiter; private to the store. */
 struct meta_waiter {
@@ -190,6 +195,9 @@ struct store_op {
 	uint64_t read_seq;		/* reads: the in-flight read list */
 	struct store_op *rprev, *rnext;
 	bool need_sync;
+	bool early;			/* data written once in a batch */
+	struct jent *jent;		/* in a batch: its sequence entry */
+	struct store_op *wnext;		/* WAIT_SPACE list */
 };
 
 /*
@@ -200,6 +208,13 @@ struct store_op {
  */
 int store_mkfs(const char *path, const char *meta_dir, uint64_t size,
 	       struct bs_error *err);
+/*
+ * store_mkfs() with a journal ring of @journal_size bytes (rounded up to
+ * a MiB; 0: size / 64 rounded down to a MiB, at most 32 MiB, or the
+ * 1020 KiB before the data area for stores below 64 MiB).
+ */
+int store_mkfs_journal(const char *path, const char *meta_dir, uint64_t size,
+		       uint64_t journal_size, struct bs_error *err);
 
 /*
  * Open a store made by store_mkfs() for use from @loop's thread: checks the
@@ -309,6 +324,12 @@ int store_list(struct store *s, uint32_t pool, uint32_t pg,
 	       struct store_list_entry **out, size_t *n);
 
 void store_usage(struct store *s, struct store_usage *out);
+
+/*
+ * Are acknowledged ops still waiting for their metadata commit (so that
+ * the blocks they superseded are not free yet)?  Tests and benchmarks.
+ */
+bool store_busy(const struct store *s);
 
 /* Compare two oids in key order (<0, 0, >0). */
 int store_oid_cmp(const struct store_oid *a, const struct store_oid *b);

@@ -16,6 +16,7 @@
 #include "bs/error.h"
 #include "bs/loop.h"
 #include "disk.h"
+#include "journal.h"
 #include "store.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -27,21 +28,32 @@
  *
  *   off   size  field
  *     0      8  magic       "BSLTSTOR"
- *     8      4  format      STORE_FORMAT (1)
+ *     8      4  format      STORE_FORMAT (2; 1 is upgraded at open)
  *    12      4  block_size  4096
  *    16     16  uuid        pairs the data with its metadata
  *    32      8  size        bytes of the file or device in use
- *    40      8  data_start  byte offset of the data area (1 MiB)
+ *    40      8  data_start  byte offset of the data area (a MiB multiple)
  *    48      8  nblocks     size / block_size
  *    56      4  meta_len    length of meta_dir
  *    60      4  reserved    0
  *    64   1024  meta_dir    absolute path of the RocksDB directory
- *  1088   3004  reserved    0
+ *  1088      8  journal_off byte offset of the journal ring (format 2)
+ *  1096      8  journal_size bytes of the ring (format 2)
+ *  1104   2988  reserved    0
  *  4092      4  crc         crc32c of bytes 0..4091
  */
 #define STORE_MAGIC		"BSLTSTOR"
-#define STORE_FORMAT		1u
+#define STORE_FORMAT		2u
+/* Format 1: data from 1 MiB, the space before it reserved (the journal). */
 #define STORE_DATA_START	(1u << 20)
+#define STORE_LEGACY_JOFF	4096u
+/*
+ * Metadata batches leave at most this often (ms) while only journaled
+ * writes are in them (see meta_set_pace()).
+ */
+#define STORE_COMMIT_PACE_MS	10
+/* The largest journal mkfs chooses by itself. */
+#define STORE_JOURNAL_AUTO_MAX	(32ull << 20)
 #define STORE_META_DIR_MAX	1024u
 
 struct store_super {
@@ -55,12 +67,16 @@ struct store_super {
 	uint32_t meta_len;
 	uint32_t reserved;
 	char meta_dir[STORE_META_DIR_MAX];
-	uint8_t pad[3004];
+	uint64_t journal_off;
+	uint64_t journal_size;
+	uint8_t pad[2988];
 	uint32_t crc;
 };
 _Static_assert(sizeof(struct store_super) == 4096, "superblock is one block");
 _Static_assert(offsetof(struct store_super, meta_dir) == 64, "superblock");
 _Static_assert(offsetof(struct store_super, crc) == 4092, "superblock");
+_Static_assert(offsetof(struct store_super, journal_off) == 1088,
+	       "superblock");
 
 /*
  * RocksDB keys (all integers big-endian, so that keys sort numerically):
@@ -181,6 +197,21 @@ struct store {
 
 	uint64_t inflight;		/* ops submitted, not completed */
 	uint8_t *encbuf;		/* OBJ_CHUNK_MAX_LEN bytes */
+
+	/* the journal and acknowledgement order (store_io.c) */
+	struct journal journal;
+	struct jent *aq_head, *aq_tail;	/* not acknowledged, seq order */
+	struct jent *jfree;		/* recycled */
+	uint64_t jbusy;			/* jents not retired */
+	uint64_t sub_lsn;		/* head when the last batch left */
+	uint64_t committed_lsn;		/* tail of the last commit */
+	struct meta_waiter jwaiter;	/* moves committed_lsn */
+	uint64_t journaled, ring_full;	/* records written, ring full */
+	uint64_t replayed;		/* records replayed at open */
+	bool draining, jwarned;
+	/* ops waiting for blocks that commits in flight will free */
+	struct store_op *space_head, **space_tail;
+	struct bs_task space_task;
 };
 
 /* extmap.c: pure logic on struct obj_ver and record encodings */
@@ -238,5 +269,15 @@ struct obj *obj_lookup(struct store *s, const struct store_oid *oid);
 struct obj *obj_get(struct store *s, const struct store_oid *oid);
 void obj_maybe_free(struct store *s, struct obj *o);
 void store_free_objects(struct store *s);
+void store_free_jents(struct store *s);
+/* meta.c submit hook: the journal tail and its waiter into the batch */
+void store_submit_hook(void *opaque);
+/*
+ * Put the metadata of @oid going from @old to @nv (either NULL: no
+ * object) for chunks [@c0, @c1] into the batch being filled.
+ */
+void meta_put_version(struct store *s, const struct store_oid *oid,
+		      const struct obj_ver *old, const struct obj_ver *nv,
+		      uint32_t c0, uint32_t c1);
 
 #endif /* BS_OSD_STORE_STORE_INT_H */

@@ -12,7 +12,12 @@
  *            -> DATA_WRITE   the new blocks are being written
  *            -> WAIT_TURN    data written; earlier ops not in a batch yet
  *            -> COMMIT       extent map, crcs, version in a metadata batch
- *            -> DONE         batch durable: old blocks freed, fn called
+ *            -> DONE         durable: fn called (see "Acknowledgement"
+ *                            below); old blocks freed after the commit
+ *   a journaled write goes from RMW_READ (blocks allocated) straight to
+ *   WAIT_TURN, and writes its blocks and its record in COMMIT;
+ *   no free space while commits in flight will free some -> WAIT_SPACE,
+ *   then back to allocating;
  *   any state before COMMIT -> DONE with an error (blocks given back).
  *
  * Ops of an object are issued to metadata batches strictly in submission
@@ -28,6 +33,7 @@
 
 #include "bs/frame.h"
 #include "bs/log.h"
+#include "journal.h"
 #include "meta.h"
 #include "store_int.h"
 
@@ -45,8 +51,10 @@ enum op_type {
 #define MAX_RUNS	256u
 
 static void mut_continue(struct store_op *op);
-static void mut_committed(struct meta_waiter *w, int res);
 static void obj_progress(struct store *s, struct obj *o);
+static void jent_issue(struct store_op *op, bool need_sync);
+static bool can_journal(const struct store *s, const struct store_op *op);
+static void jent_home_done(struct store_op *op);
 
 /* objects */
 
@@ -166,6 +174,17 @@ void store_free_objects(struct store *s)
 
 /* reads in flight and deferred frees */
 
+static void space_retry(struct bs_task *t);
+
+/* Let the ops waiting for space try again on the next turn. */
+static void space_kick(struct store *s)
+{
+	if (s->space_head) {
+		s->space_task.fn = space_retry;
+		bs_loop_defer(s->loop, &s->space_task);
+	}
+}
+
 static void release_frees(struct store *s)
 {
 	struct ext_free *fr;
@@ -180,6 +199,7 @@ static void release_frees(struct store *s)
 			alloc_put(&s->alloc, fr->runs[i].pblk,
 				  fr->runs[i].nblk);
 		free(fr);
+		space_kick(s);
 	}
 }
 
@@ -253,8 +273,9 @@ static void op_init(struct store *s, struct store_op *op, unsigned type,
 	op->read_seq = 0;
 	op->rprev = op->rnext = NULL;
 	op->need_sync = false;
+	op->early = false;
 	op->bad_offset = 0;
-	op->waiter.fn = mut_committed;
+	op->jent = NULL;
 	s->inflight++;
 }
 
@@ -624,6 +645,45 @@ static void mut_prepare(struct store_op *op)
 	op->state = STORE_OP_WAIT_DEPS;
 }
 
+/*
+ * No room: wait if blocks will be freed by commits or reads in flight
+ * (then retried from space_retry()), else fail.
+ */
+static void mut_nospace(struct store_op *op, int res)
+{
+	struct store *s = op->store;
+
+	if (res != -ENOSPC || (!s->jbusy && !s->free_head &&
+			       !meta_busy(s->meta))) {
+		mut_fail(op, res);
+		return;
+	}
+	op->state = STORE_OP_WAIT_SPACE;
+	meta_urgent(s->meta);	/* commits free the blocks */
+	op->wnext = NULL;
+	if (!s->space_head)
+		s->space_tail = &s->space_head;
+	*s->space_tail = op;
+	s->space_tail = &op->wnext;
+}
+
+static void mut_write(struct store_op *op);
+
+static void space_retry(struct bs_task *t)
+{
+	struct store *s = container_of(t, struct store, space_task);
+	struct store_op *op = s->space_head;
+
+	s->space_head = NULL;
+	while (op) {
+		struct store_op *next = op->wnext;
+
+		op->wnext = NULL;
+		mut_write(op);
+		op = next;
+	}
+}
+
 /* Allocate the new blocks and write them. */
 static void mut_write(struct store_op *op)
 {
@@ -640,7 +700,7 @@ static void mut_write(struct store_op *op)
 			op->crc[k] = bs_crc32c(0, p + (size_t)k * BS, BS);
 		n = alloc_get(&s->alloc, nb, ar, BS_MIN(nb, MAX_RUNS));
 		if (n < 0) {
-			mut_fail(op, n);
+			mut_nospace(op, n);
 			return;
 		}
 		if ((unsigned)n > ARRAY_SIZE(op->runs_inline))
@@ -652,9 +712,16 @@ static void mut_write(struct store_op *op)
 			lblk += (uint32_t)ar[k].nblk;
 		}
 		op->nruns = (unsigned)n;
+		op->need_sync = true;
+		if (can_journal(s, op)) {
+			/* written with its record once in a batch */
+			op->early = true;
+			op->state = STORE_OP_WAIT_TURN;
+			obj_progress(s, op->obj);
+			return;
+		}
 		op_ios(op, op->nruns);
 		op->state = STORE_OP_DATA_WRITE;
-		op->need_sync = true;
 		op->pending = 1;
 		for (k = 0; k < op->nruns; k++)
 			io_submit(op, &op->io[k], true,
@@ -673,7 +740,13 @@ static void mut_write(struct store_op *op)
 			continue;
 		n = alloc_get(&s->alloc, 1, ar, 1);
 		if (n < 0) {
-			mut_fail(op, n);
+			/* give back the edges taken so far, then wait */
+			while (op->nruns) {
+				op->nruns--;
+				alloc_put(&s->alloc, op->runs[op->nruns].pblk,
+					  1);
+			}
+			mut_nospace(op, n);
 			return;
 		}
 		op->runs[op->nruns].lblk = op->edge_lblk[k];
@@ -738,15 +811,46 @@ static int mut_merge(struct store_op *op)
 	return 0;
 }
 
+void meta_put_version(struct store *s, const struct store_oid *oid,
+		      const struct obj_ver *old, const struct obj_ver *nv,
+		      uint32_t c0, uint32_t c1)
+{
+	uint8_t key[KEY_CHUNK_LEN], hdr[OBJ_HDR_LEN];
+	uint32_t c;
+
+	/* chunk keys of the range: rewrite, or delete where now empty */
+	for (c = c0; c <= c1; c++) {
+		size_t len = nv ? rec_encode_chunk(nv, c, s->encbuf) : 0;
+		uint32_t i;
+
+		key_chunk(oid, c, key);
+		if (len) {
+			meta_put(s->meta, key, KEY_CHUNK_LEN, s->encbuf, len);
+			continue;
+		}
+		i = old ? ver_find(old, c * CHUNK_BLOCKS) : 0;
+		if (old && i < old->n_ext &&
+		    old->ext[i].lblk < (c + 1) * CHUNK_BLOCKS)
+			meta_delete(s->meta, key, KEY_CHUNK_LEN);
+	}
+	key_obj(oid, key);
+	if (nv) {
+		rec_encode_hdr(nv, hdr);
+		meta_put(s->meta, key, KEY_OBJ_LEN, hdr, OBJ_HDR_LEN);
+	} else if (old) {
+		meta_delete(s->meta, key, KEY_OBJ_LEN);
+	}
+}
+
 /* Put @op's new metadata into the batch being filled. */
 static void mut_issue(struct store_op *op)
 {
 	struct store *s = op->store;
 	struct obj *o = op->obj;
 	struct obj_ver *old = o->head, *nv = NULL;
-	uint8_t key[KEY_CHUNK_LEN], hdr[OBJ_HDR_LEN];
 	uint64_t size = old ? old->size : 0;
-	uint32_t c, c0, c1;
+	unsigned nruns = op->nruns, k;
+	uint32_t c0, c1;
 
 	if (op->type == OP_DELETE) {
 		op->to_free = ver_all_blocks(old);
@@ -765,28 +869,7 @@ static void mut_issue(struct store_op *op)
 		c1 = (op->lb1 - 1) / CHUNK_BLOCKS;
 	}
 
-	/* chunk keys of the range: rewrite, or delete where now empty */
-	for (c = c0; c <= c1; c++) {
-		size_t len = nv ? rec_encode_chunk(nv, c, s->encbuf) : 0;
-		uint32_t i;
-
-		key_chunk(&o->oid, c, key);
-		if (len) {
-			meta_put(s->meta, key, KEY_CHUNK_LEN, s->encbuf, len);
-			continue;
-		}
-		i = old ? ver_find(old, c * CHUNK_BLOCKS) : 0;
-		if (old && i < old->n_ext &&
-		    old->ext[i].lblk < (c + 1) * CHUNK_BLOCKS)
-			meta_delete(s->meta, key, KEY_CHUNK_LEN);
-	}
-	key_obj(&o->oid, key);
-	if (nv) {
-		rec_encode_hdr(nv, hdr);
-		meta_put(s->meta, key, KEY_OBJ_LEN, hdr, OBJ_HDR_LEN);
-	} else if (old) {
-		meta_delete(s->meta, key, KEY_OBJ_LEN);
-	}
+	meta_put_version(s, &o->oid, old, nv, c0, c1);
 	if (op->pg_key) {
 		uint8_t pk[KEY_PG_PREFIX_LEN + STORE_PG_KEY_MAX];
 		size_t pklen = key_pg(op->pg_pool, op->pg_pg, op->pg_key,
@@ -804,39 +887,18 @@ static void mut_issue(struct store_op *op)
 		ver_get(nv);
 	op->newver = nv;
 	op->state = STORE_OP_COMMIT;
-	meta_add_waiter(s->meta, &op->waiter, op->need_sync);
-}
-
-/* The batch holding @op is durable (res 0) or failed. */
-static void mut_committed(struct meta_waiter *w, int res)
-{
-	struct store_op *op = container_of(w, struct store_op, waiter);
-	struct store *s = op->store;
-	struct obj *o = op->obj;
-
-	if (res) {
-		/* the disk and RocksDB may disagree with memory now */
-		if (!s->broken)
-			bs_err("store: metadata commit failed, store is "
-			       "read-only until restarted");
-		s->broken = true;
-		bs_free(&op->to_free);	/* leaked, not reused */
-	}
-	if (o) {
-		if (!res) {
-			ver_put(&o->durable);
-			o->durable = op->newver;
-			op->newver = NULL;
-			if (op->to_free) {
-				free_later(s, op->to_free);
-				op->to_free = NULL;
-			}
-		}
-		queue_remove(o, op);
-		op->obj = NULL;
-		obj_progress(s, o);
-	}
-	op_finish(op, res ? -EIO : 0);
+	jent_issue(op, op->need_sync);
+	if (!op->early)
+		return;
+	/* the home copy, beside the record; the batch waits for it */
+	op_ios(op, nruns);
+	op->pending = 1;
+	for (k = 0; k < nruns; k++)
+		io_submit(op, &op->io[k], true,
+			  op->data + (size_t)(op->runs[k].lblk - op->lb0) * BS,
+			  (size_t)op->runs[k].nblk * BS, op->runs[k].pblk);
+	if (--op->pending == 0)
+		jent_home_done(op);
 }
 
 static void mut_continue(struct store_op *op)
@@ -856,6 +918,9 @@ static void mut_continue(struct store_op *op)
 			return;
 		}
 		mut_write(op);
+		return;
+	case STORE_OP_COMMIT:
+		jent_home_done(op);
 		return;
 	case STORE_OP_DATA_WRITE:
 		if (op->res) {
@@ -1011,5 +1076,315 @@ void store_pg_put(struct store *s, struct store_op *op, uint32_t pool,
 	else
 		meta_delete(s->meta, pk, pklen);
 	op->state = STORE_OP_COMMIT;
-	meta_add_waiter(s->meta, &op->waiter, false);
+	jent_issue(op, false);
+}
+
+/*
+ * Acknowledgement and the journal.
+ *
+ * Every op put into a metadata batch gets a struct jent and the next
+ * sequence number; the jents wait in s->aq_* in sequence order.  A small
+ * write (at most JOURNAL_MAX_BLOCKS blocks, no per-PG blob) also writes
+ * a journal record (header + its data, O_DSYNC) once its data is at home.
+ * An op is acknowledged when it is durable: its record is written, or its
+ * batch is committed; and only after every op with a smaller sequence
+ * number, so that replay, which stops at the first missing record, never
+ * loses an acknowledged op nor applies one past a lost one.  A jent lives
+ * on until its batch is committed: only then may the blocks its op
+ * superseded be freed and its ring space be reused (the batch carries the
+ * journal tail).
+ */
+struct jent {
+	struct meta_waiter w;
+	struct jent *next;		/* s->aq_* or s->jfree */
+	struct store *s;
+	struct store_op *op;		/* until acknowledged */
+	uint64_t seq;
+	uint64_t lsn;			/* of its record, if has_rec */
+	struct ext_free *to_free;
+	struct bs_op wop;		/* the record write */
+	struct iovec iov[2];
+	struct jrec_hdr *hdr;		/* one aligned block, kept */
+	struct meta_batch *held;	/* early op: home write in flight */
+	int commit_res;
+	bool has_rec, rec_done, rec_ok, committed, acked;
+	bool home_done, home_ok;
+};
+
+static struct jent *jent_get(struct store *s)
+{
+	struct jent *j = s->jfree;
+
+	if (j) {
+		s->jfree = j->next;
+	} else {
+		j = bs_xcalloc(1, sizeof(*j));
+		j->hdr = xalloc_aligned(BS);
+		memset(j->hdr, 0, BS);
+	}
+	s->jbusy++;
+	j->s = s;
+	j->next = NULL;
+	j->to_free = NULL;
+	j->commit_res = 0;
+	j->has_rec = j->rec_done = j->rec_ok = false;
+	j->committed = j->acked = false;
+	j->home_done = j->home_ok = true;
+	j->held = NULL;
+	return j;
+}
+
+/* Acknowledged and committed: free what the op superseded, recycle. */
+static void jent_retire(struct jent *j)
+{
+	struct store *s = j->s;
+
+	if (j->to_free) {
+		if (j->commit_res)
+			bs_free(&j->to_free);	/* leaked, not reused */
+		else
+			free_later(s, j->to_free);
+		j->to_free = NULL;
+	}
+	j->next = s->jfree;
+	s->jfree = j;
+	s->jbusy--;
+	space_kick(s);
+}
+
+void store_free_jents(struct store *s)
+{
+	struct jent *j;
+
+	while ((j = s->jfree)) {
+		s->jfree = j->next;
+		free(j->hdr);
+		free(j);
+	}
+}
+
+static void jent_ack(struct jent *j)
+{
+	struct store_op *op = j->op;
+	struct store *s = j->s;
+	struct obj *o = op->obj;
+	int res = !j->home_ok ? -EIO : j->rec_ok ? 0 :
+		  j->commit_res ? -EIO : 0;
+
+	j->op = NULL;
+	j->acked = true;
+	op->jent = NULL;
+	if (o) {
+		if (!res) {
+			ver_put(&o->durable);
+			o->durable = op->newver;
+			op->newver = NULL;
+		}
+		queue_remove(o, op);
+		op->obj = NULL;
+		obj_progress(s, o);
+	}
+	op_finish(op, res);
+}
+
+/* Acknowledge the durable ops at the head of the sequence. */
+static void ack_drain(struct store *s)
+{
+	struct jent *j;
+
+	if (s->draining)
+		return;
+	s->draining = true;
+	while ((j = s->aq_head) && j->rec_done && j->home_done &&
+	       (j->rec_ok || j->committed)) {
+		s->aq_head = j->next;
+		if (!s->aq_head)
+			s->aq_tail = NULL;
+		j->next = NULL;
+		jent_ack(j);
+		if (j->committed)
+			jent_retire(j);
+	}
+	s->draining = false;
+}
+
+/* The batch holding @w's op is durable (res 0) or failed. */
+static void jent_committed(struct meta_waiter *w, int res)
+{
+	struct jent *j = container_of(w, struct jent, w);
+	struct store *s = j->s;
+
+	if (res) {
+		/* the disk and RocksDB may disagree with memory now */
+		if (!s->broken)
+			bs_err("store: metadata commit failed, store is "
+			       "read-only until restarted");
+		s->broken = true;
+	}
+	j->committed = true;
+	j->commit_res = res;
+	if (j->acked)
+		jent_retire(j);
+	else
+		ack_drain(s);
+}
+
+static void jent_written(struct bs_op *bop, int res)
+{
+	struct jent *j = container_of(bop, struct jent, wop);
+	struct store *s = j->s;
+
+	j->rec_ok = res >= 0 &&
+		    (size_t)res == j->iov[0].iov_len + j->iov[1].iov_len;
+	if (!j->rec_ok && !s->jwarned) {
+		/* not fatal: the op waits for its metadata commit instead */
+		s->jwarned = true;
+		bs_warn("store: journal write failed (%s); writes wait for "
+			"metadata commits", res < 0 ? strerror(-res) :
+			"short write");
+	}
+	j->rec_done = true;
+	ack_drain(s);
+}
+
+static bool can_journal(const struct store *s, const struct store_op *op)
+{
+	return op->type == OP_WRITE && !op->pg_key &&
+	       op->lb1 - op->lb0 <= JOURNAL_MAX_BLOCKS &&
+	       journal_enabled(&s->journal) && !s->disk.dsync;
+}
+
+/*
+ * The ring is free up to the tail of the last committed batch, but not
+ * past a record still being written (its batch may commit first).
+ * Records are in the queue in ring order; only unacknowledged ones can
+ * be in flight.
+ */
+static uint64_t ring_tail(struct store *s)
+{
+	struct jent *j;
+
+	for (j = s->aq_head; j; j = j->next)
+		if (j->has_rec && !j->rec_done)
+			return BS_MIN(j->lsn, s->committed_lsn);
+	return s->committed_lsn;
+}
+
+/* Write @j's record for @op if the ring has room; else it waits commit. */
+static void jent_record(struct jent *j, struct store_op *op)
+{
+	struct store *s = j->s;
+	struct jrec_hdr *h = j->hdr;
+	uint32_t nb = op->lb1 - op->lb0;
+	uint64_t lsn;
+
+	if (!can_journal(s, op)) {
+		j->rec_done = true;
+		meta_urgent(s->meta);	/* it waits for its commit */
+		return;
+	}
+	s->journal.tail = ring_tail(s);
+	if (journal_reserve(&s->journal, (1 + nb) * BS, &lsn) < 0) {
+		s->ring_full++;
+		j->rec_done = true;
+		meta_urgent(s->meta);
+		return;
+	}
+	if (s->journal.head - s->journal.tail > s->journal.size / 2)
+		meta_urgent(s->meta);	/* make room before it is full */
+	j->has_rec = true;
+	j->lsn = lsn;
+	h->magic = JREC_MAGIC;
+	h->type = JREC_WRITE;
+	memcpy(h->uuid, s->uuid, sizeof(h->uuid));
+	h->seq = j->seq;
+	h->gen = s->journal.gen;
+	h->pool = op->oid.pool;
+	h->pg = op->oid.pg;
+	h->volume = op->oid.volume;
+	h->objnum = op->oid.objnum;
+	h->off = op->off;
+	h->len = op->len;
+	h->version = op->version;
+	h->nblk = nb;
+	memset(h->crc, 0, sizeof(h->crc));
+	memcpy(h->crc, op->crc, nb * sizeof(*op->crc));
+	jrec_seal(h);
+	j->iov[0].iov_base = h;
+	j->iov[0].iov_len = BS;
+	j->iov[1].iov_base = op->data;
+	j->iov[1].iov_len = (size_t)nb * BS;
+	j->wop.fn = jent_written;
+	s->journaled++;
+	disk_jwritev(&s->disk, &j->wop, j->iov, 2,
+		     journal_file_off(&s->journal, lsn));
+}
+
+/* @op joins the batch being filled: sequence it, journal it if small. */
+static void jent_issue(struct store_op *op, bool need_sync)
+{
+	struct store *s = op->store;
+	struct jent *j = jent_get(s);
+
+	j->op = op;
+	op->jent = j;
+	j->seq = s->journal.next_seq++;
+	j->to_free = op->to_free;
+	op->to_free = NULL;
+	if (s->aq_tail)
+		s->aq_tail->next = j;
+	else
+		s->aq_head = j;
+	s->aq_tail = j;
+	j->w.fn = jent_committed;
+	meta_add_waiter(s->meta, &j->w, need_sync);
+	if (op->early) {
+		j->home_done = false;
+		j->held = meta_hold(s->meta);
+	}
+	jent_record(j, op);
+}
+
+/* The home copy of early op @op is written (or failed: op->res). */
+static void jent_home_done(struct store_op *op)
+{
+	struct store *s = op->store;
+	struct jent *j = op->jent;
+
+	if (op->res && !s->broken) {
+		/* its batch fails with it: the metadata would point at junk */
+		bs_err("store: data write failed (%s), store is read-only "
+		       "until restarted", strerror(-op->res));
+	}
+	j->home_ok = !op->res;
+	j->home_done = true;
+	meta_unhold(s->meta, j->held, op->res);
+	j->held = NULL;
+	ack_drain(s);
+}
+
+/* The tail of a committed batch: its ring space is free. */
+static void tail_committed(struct meta_waiter *w, int res)
+{
+	struct store *s = container_of(w, struct store, jwaiter);
+
+	if (!res)
+		s->committed_lsn = s->sub_lsn;
+	space_kick(s);
+}
+
+/*
+ * Just before a batch goes to the commit thread: every op sequenced so
+ * far is in it or in an earlier one, so it carries the new journal tail.
+ */
+void store_submit_hook(void *opaque)
+{
+	struct store *s = opaque;
+	uint8_t key = KEY_JOURNAL, val[JTAIL_LEN];
+
+	jtail_encode(&s->journal, val);
+	meta_put(s->meta, &key, 1, val, sizeof(val));
+	s->sub_lsn = s->journal.head;
+	s->jwaiter.fn = tail_committed;
+	meta_add_waiter(s->meta, &s->jwaiter, false);
 }

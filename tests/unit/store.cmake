@@ -15,3 +15,5 @@ basalt_add_unit_test(test_store_crash
 	${CMAKE_SOURCE_DIR}/tests/unit/test_store_crash.c LIBS bs_store)
 basalt_add_unit_test(test_store_bench
 	${CMAKE_SOURCE_DIR}/tests/unit/test_store_bench.c LIBS bs_store)
+basalt_add_unit_test(test_store_journal
+	${CMAKE_SOURCE_DIR}/tests/unit/test_store_journal.c LIBS bs_store)

@@ -503,19 +503,46 @@ static void test_store_sync_failure_fails_write_and_stops(void **state)
 {
 	struct ts *t = *state;
 	struct store_oid oid = ts_oid(3, 10);
-	uint8_t *v1 = malloc(8192), *v2 = malloc(8192);
+	/* above the journal's limit: durable only through the commit */
+	const size_t len = 256 << 10;
+	uint8_t *v1 = malloc(len), *v2 = malloc(len);
 
-	ts_pattern(v1, 8192, 10, 1, 0);
-	ts_pattern(v2, 8192, 10, 2, 0);
-	assert_int_equal(ts_write(t, &oid, 0, v1, 8192, 1), 0);
+	ts_pattern(v1, len, 10, 1, 0);
+	ts_pattern(v2, len, 10, 2, 0);
+	assert_int_equal(ts_write(t, &oid, 0, v1, len, 1), 0);
 	t->faults.fail_sync = true;
-	assert_int_equal(ts_write(t, &oid, 0, v2, 8192, 2), -EIO);
+	assert_int_equal(ts_write(t, &oid, 0, v2, len, 2), -EIO);
 	t->faults.fail_sync = false;
 	/* no longer trusted until reopened */
-	assert_int_equal(ts_write(t, &oid, 0, v2, 8192, 3), -EIO);
+	assert_int_equal(ts_write(t, &oid, 0, v2, len, 3), -EIO);
 	reopen(t);
-	check_obj(t, &oid, v1, 8192);
-	assert_int_equal(ts_write(t, &oid, 0, v2, 8192, 4), 0);
+	check_obj(t, &oid, v1, len);
+	assert_int_equal(ts_write(t, &oid, 0, v2, len, 4), 0);
+	check_obj(t, &oid, v2, len);
+	free(v1);
+	free(v2);
+}
+
+/*
+ * A small write is durable once its journal record is: a failing data
+ * sync (metadata commit) does not fail it, but stops the store; reopening
+ * replays the record.
+ */
+static void test_store_sync_failure_journaled_write_survives(void **state)
+{
+	struct ts *t = *state;
+	struct store_oid oid = ts_oid(3, 11);
+	uint8_t *v1 = malloc(8192), *v2 = malloc(8192);
+
+	ts_pattern(v1, 8192, 11, 1, 0);
+	ts_pattern(v2, 8192, 11, 2, 0);
+	assert_int_equal(ts_write(t, &oid, 0, v1, 8192, 1), 0);
+	t->faults.fail_sync = true;
+	assert_int_equal(ts_write(t, &oid, 0, v2, 8192, 2), 0);
+	ts_drain(t);
+	t->faults.fail_sync = false;
+	assert_int_equal(ts_write(t, &oid, 0, v1, 8192, 3), -EIO);
+	reopen(t);
 	check_obj(t, &oid, v2, 8192);
 	free(v1);
 	free(v2);
@@ -681,6 +708,9 @@ int main(void)
 						setup_faulty, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_store_sync_failure_fails_write_and_stops,
+			setup_faulty, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_store_sync_failure_journaled_write_survives,
 			setup_faulty, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_store_old_blocks_kept_until_commit, setup_faulty,

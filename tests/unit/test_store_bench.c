@@ -8,6 +8,7 @@
  * done and batching happened.  STORE_BENCH_MS sets the time per phase.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <cmocka.h>
 
@@ -72,16 +74,23 @@ static void bop_done(struct store_op *sop, int res)
 		submit(b, op);
 }
 
+static uint64_t tv_us(const struct timeval *tv)
+{
+	return (uint64_t)tv->tv_sec * 1000000u + (uint64_t)tv->tv_usec;
+}
+
 static void phase(struct bench *b, bool write, unsigned ms, const char *name)
 {
 	struct store_usage u0, u1;
-	uint64_t t0, t1, end;
+	struct rusage r0, r1;
+	uint64_t t0, t1, end, cpu_us;
 	unsigned i, idle;
 
 	b->write = write;
 	b->stop = false;
 	b->done = b->lat_us = 0;
 	store_usage(b->t->s, &u0);
+	getrusage(RUSAGE_SELF, &r0);
 	t0 = bs_now_us();
 	for (i = 0; i < QD; i++) {
 		b->ops[i].t.order = (int *)b;
@@ -99,14 +108,20 @@ static void phase(struct bench *b, bool write, unsigned ms, const char *name)
 		assert_true(bs_loop_run_once(b->t->loop, 10) >= 0);
 	}
 	t1 = bs_now_us();
+	getrusage(RUSAGE_SELF, &r1);
+	cpu_us = tv_us(&r1.ru_utime) + tv_us(&r1.ru_stime) -
+		 tv_us(&r0.ru_utime) - tv_us(&r0.ru_stime);
 	store_usage(b->t->s, &u1);
 	printf("store bench %-22s QD %d: %8.0f IOPS, mean latency %6.0f us, "
-	       "%5.1f ops per metadata commit\n", name, QD,
+	       "CPU %3.0f us per op, %5.1f ops per metadata commit, %" PRIu64
+	       " journaled, %" PRIu64 " ring full\n", name, QD,
 	       (double)b->done * 1e6 / (double)(t1 - t0),
 	       (double)b->lat_us / (double)(b->done ? b->done : 1),
+	       (double)cpu_us / (double)(b->done ? b->done : 1),
 	       u1.commits > u0.commits ?
 		       (double)(u1.committed_ops - u0.committed_ops) /
-			       (double)(u1.commits - u0.commits) : 0.0);
+			       (double)(u1.commits - u0.commits) : 0.0,
+	       u1.journaled - u0.journaled, u1.ring_full - u0.ring_full);
 	assert_true(b->done > 0);
 	if (write)
 		assert_true(u1.commits > u0.commits &&

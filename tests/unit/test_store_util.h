@@ -203,10 +203,22 @@ static inline int ts_delete(struct ts *t, const struct store_oid *oid)
 	return op.res;
 }
 
+/* Run the loop until every acknowledged op is committed too. */
+static inline void ts_drain(struct ts *t)
+{
+	uint64_t end = bs_now_ms() + 10000;
+
+	while (store_busy(t->s) && bs_now_ms() < end)
+		bs_loop_run_once(t->loop, 10);
+	if (store_busy(t->s))
+		abort();
+}
+
 static inline uint64_t ts_used(struct ts *t)
 {
 	struct store_usage u;
 
+	ts_drain(t);
 	store_usage(t->s, &u);
 	return u.used;
 }
