@@ -37,6 +37,9 @@
 
 struct ec_undo {
 	store_op_fn *done;
+	struct osd_op *op;
+	/* the read of the old bytes: op->sop may carry blobs already */
+	struct store_op rsop;
 	struct store_oid oid;
 	uint64_t off, len, version, prev;
 	const void *data;
@@ -68,14 +71,18 @@ static void undo_write(struct osd_op *op)
 	/* no record (val NULL) drops the previous one: it is stale now */
 	store_op_attach_pg(&op->sop, pg->pool, pg->id, u->key,
 			   PG_CLAIM_KEY_LEN, u->val, u->vlen);
-	store_write(op->osd->store, &op->sop, &u->oid, u->off, u->len,
-		    u->data, u->version);
+	if (u->data)
+		store_write(op->osd->store, &op->sop, &u->oid, u->off, u->len,
+			    u->data, u->version);
+	else
+		store_discard(op->osd->store, &op->sop, &u->oid, u->off,
+			      u->len, u->version);
 }
 
 static void undo_read_done(struct store_op *sop, int res)
 {
-	struct osd_op *op = container_of(sop, struct osd_op, sop);
-	struct ec_undo *u = op->undo;
+	struct ec_undo *u = container_of(sop, struct ec_undo, rsop);
+	struct osd_op *op = u->op;
 
 	if (res) {
 		/* no undo for this write rather than no write */
@@ -100,6 +107,7 @@ void ec_shard_write(struct osd_op *op, uint64_t off, uint64_t len,
 	ec_undo_free(op);
 	u = op->undo = bs_xcalloc(1, sizeof(*u));
 	u->done = done;
+	u->op = op;
 	u->oid = op->oid;
 	u->off = off;
 	u->len = len;
@@ -136,8 +144,8 @@ void ec_shard_write(struct osd_op *op, uint64_t off, uint64_t len,
 		undo_write(op);
 		return;
 	}
-	op->sop.fn = undo_read_done;
-	store_read(osd->store, &op->sop, &op->oid, off, nbytes,
+	u->rsop.fn = undo_read_done;
+	store_read(osd->store, &u->rsop, &op->oid, off, nbytes,
 		   u->val + EC_UNDO_HDR_LEN);
 }
 

@@ -792,10 +792,13 @@ size_t ec_meta_extents(const struct ec_meta *m, uint64_t off, uint64_t len,
 		       uint64_t (*ranges)[2], size_t max);
 /* Put (@val) or delete (NULL) @op's blob in the batch of op->sop's next op. */
 void ec_meta_attach(struct osd_op *op, const void *val, size_t len);
+
+/*
  * ec_undo.c: shard writes that keep an undo record (docs/erasure-coding.md
  * "Crash consistency"), and roll-backs with it.  ec_shard_write() and
  * ec_shard_delete() use op->sop and call @done with it, as store_write()
- * would; @data is borrowed until then.
+ * would; @data is borrowed until then, and NULL discards the range (a
+ * shard of zeros, kept a hole).
  */
 #define EC_UNDO_HDR_LEN		48
 #define EC_UNDO_MAGIC		0x4f444e55u	/* "UNDO" little-endian */

@@ -228,10 +228,14 @@ void op_submit_local(struct osd_op *op, store_op_fn *done)
 	}
 	if (op->pg && op->pg->erasure &&
 	    (op->kind == BS__OSD_OP_KIND__OSD_OP_WRITE ||
+	     op->kind == BS__OSD_OP_KIND__OSD_OP_DISCARD ||
 	     op->kind == BS__OSD_OP_KIND__OSD_OP_DELETE)) {
 		/* an EC member's shard: keep what a roll-back needs */
 		if (op->kind == BS__OSD_OP_KIND__OSD_OP_WRITE)
 			ec_shard_write(op, op->off, op->len, op->msg->data,
+				       op->version, done);
+		else if (op->kind == BS__OSD_OP_KIND__OSD_OP_DISCARD)
+			ec_shard_write(op, op->off, op->len, NULL,
 				       op->version, done);
 		else
 			ec_shard_delete(op, done);

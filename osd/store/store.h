@@ -28,6 +28,7 @@
 /* Largest key and value of a per-PG blob (store_pg_put). */
 #define STORE_PG_KEY_MAX	128u
 #define STORE_PG_VALUE_MAX	(1u << 20)
+#define STORE_OP_PG_MAX		2u	/* per-PG blobs one mutation carries */
 
 struct store;
 struct store_op;
@@ -162,10 +163,13 @@ struct store_op {
 	uint64_t off, len;
 	const void *wbuf;
 	void *rbuf;
-	/* optional per-PG blob committed in the same batch */
-	const void *pg_key, *pg_val;
-	uint32_t pg_klen, pg_vlen;
-	uint32_t pg_pool, pg_pg;
+	/* optional per-PG blobs committed in the same batch */
+	struct store_pg_blob {
+		const void *key, *val;
+		uint32_t klen, vlen;
+		uint32_t pool, pg;
+	} pg_blob[STORE_OP_PG_MAX];
+	unsigned n_pg;
 
 	/* private: state */
 	enum store_op_state state;
@@ -276,10 +280,12 @@ void store_delete(struct store *s, struct store_op *op,
 
 /*
  * Attach a per-PG blob put to a mutation before submitting it: the blob
- * (pool @pool, pg @pg, @key -> @val) is committed in the same metadata
- * batch as the op's object metadata, atomically (a PG log entry).  Both
- * buffers are borrowed until @op completes.  Call after filling nothing
- * else; the next store_write()/..._zeroes()/discard()/delete() uses it.
+ * (pool @pool, pg @pg, @key -> @val, or a delete of @key if @val is NULL)
+ * is committed in the same metadata batch as the op's object metadata,
+ * atomically (a PG log entry).  Both buffers are borrowed until @op
+ * completes.  Up to STORE_OP_PG_MAX blobs, applied in order (more make the
+ * op fail with -EINVAL); the next store_write()/..._zeroes()/discard()/
+ * delete() uses them.
  */
 void store_op_attach_pg(struct store_op *op, uint32_t pool, uint32_t pg,
 			const void *key, size_t klen, const void *val,

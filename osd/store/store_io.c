@@ -302,8 +302,7 @@ static void op_finish(struct store_op *op, int res)
 
 	op_release(op);
 	op->state = STORE_OP_DONE;
-	op->pg_key = op->pg_val = NULL;
-	op->pg_klen = op->pg_vlen = 0;
+	op->n_pg = 0;
 	s->inflight--;
 	op->fn(op, res);
 }
@@ -870,13 +869,13 @@ static void mut_issue(struct store_op *op)
 	}
 
 	meta_put_version(s, &o->oid, old, nv, c0, c1);
-	if (op->pg_key) {
+	for (unsigned i = 0; i < op->n_pg; i++) {
+		const struct store_pg_blob *b = &op->pg_blob[i];
 		uint8_t pk[KEY_PG_PREFIX_LEN + STORE_PG_KEY_MAX];
-		size_t pklen = key_pg(op->pg_pool, op->pg_pg, op->pg_key,
-				      op->pg_klen, pk);
+		size_t pklen = key_pg(b->pool, b->pg, b->key, b->klen, pk);
 
-		if (op->pg_val)
-			meta_put(s->meta, pk, pklen, op->pg_val, op->pg_vlen);
+		if (b->val)
+			meta_put(s->meta, pk, pklen, b->val, b->vlen);
 		else
 			meta_delete(s->meta, pk, pklen);
 	}
@@ -987,10 +986,14 @@ static void mut_submit(struct store *s, struct store_op *op, unsigned type,
 		op_finish_later(op, -EINVAL);
 		return;
 	}
-	if (op->pg_key && (!op->pg_klen || op->pg_klen > STORE_PG_KEY_MAX ||
-			   op->pg_vlen > STORE_PG_VALUE_MAX)) {
-		op_finish_later(op, -EINVAL);
-		return;
+	for (unsigned i = 0; i < op->n_pg; i++) {
+		const struct store_pg_blob *b = &op->pg_blob[i];
+
+		if (!b->klen || b->klen > STORE_PG_KEY_MAX ||
+		    b->vlen > STORE_PG_VALUE_MAX) {
+			op_finish_later(op, -EINVAL);
+			return;
+		}
 	}
 	if (s->broken) {
 		op_finish_later(op, -EIO);
@@ -1046,12 +1049,20 @@ void store_op_attach_pg(struct store_op *op, uint32_t pool, uint32_t pg,
 			const void *key, size_t klen, const void *val,
 			size_t vlen)
 {
-	op->pg_pool = pool;
-	op->pg_pg = pg;
-	op->pg_key = key;
-	op->pg_klen = (uint32_t)BS_MIN(klen, STORE_PG_KEY_MAX + 1);
-	op->pg_val = val;
-	op->pg_vlen = (uint32_t)BS_MIN(vlen, STORE_PG_VALUE_MAX + 1);
+	struct store_pg_blob *b;
+
+	if (op->n_pg == STORE_OP_PG_MAX) {
+		/* one too many: the op fails with -EINVAL (klen 0) */
+		op->pg_blob[STORE_OP_PG_MAX - 1].klen = 0;
+		return;
+	}
+	b = &op->pg_blob[op->n_pg++];
+	b->pool = pool;
+	b->pg = pg;
+	b->key = key;
+	b->klen = (uint32_t)BS_MIN(klen, STORE_PG_KEY_MAX + 1);
+	b->val = val;
+	b->vlen = (uint32_t)BS_MIN(vlen, STORE_PG_VALUE_MAX + 1);
 }
 
 void store_pg_put(struct store *s, struct store_op *op, uint32_t pool,
@@ -1249,7 +1260,7 @@ static void jent_written(struct bs_op *bop, int res)
 
 static bool can_journal(const struct store *s, const struct store_op *op)
 {
-	return op->type == OP_WRITE && !op->pg_key &&
+	return op->type == OP_WRITE && !op->n_pg &&
 	       op->lb1 - op->lb0 <= JOURNAL_MAX_BLOCKS &&
 	       journal_enabled(&s->journal) && !s->disk.dsync;
 }
