@@ -139,16 +139,20 @@ conf=$dir/basalt.conf
 # non-zombie process started with our config), else nothing and fail.
 daemon_pid()
 {
-	local pidf=$dir/$1.pid pid state
+	local pidf=$dir/$1.pid pid stat state ppid
 	[ -f "$pidf" ] || return 1
 	pid=$(<"$pidf")
 	is_uint "$pid" || return 1
 	kill -0 "$pid" 2>/dev/null || return 1
 	# Orphans are not always reaped here: a zombie has stopped.
-	state=$(sed -n 's/^[0-9]* (.*) \([A-Z]\) .*/\1/p' \
+	stat=$(sed -n 's/^[0-9]* (.*) \([A-Z]\) \([0-9]*\) .*/\1 \2/p' \
 		/proc/"$pid"/stat 2>/dev/null) || return 1
-	[ "$state" != Z ] && [ "$state" != X ] || return 1
-	# Guard against pid reuse: the process must be ours.
+	read -r state ppid <<<"$stat"
+	[ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ] || return 1
+	# Guard against pid reuse: the process must be ours.  A child this
+	# script just forked has not exec'ed the daemon yet, so its command
+	# line does not name the config: it is ours by its parent.
+	[ "$ppid" = "$$" ] && { echo "$pid"; return 0; }
 	tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null | grep -qF -- "$conf" ||
 		return 1
 	echo "$pid"
