@@ -898,6 +898,8 @@ static void member_read_done(struct store_op *sop, int res)
 	struct osd_op *op = container_of(sop, struct osd_op, sop);
 	Bs__EcReadReply r = BS__EC_READ_REPLY__INIT;
 	struct iovec iov;
+	void *meta = NULL;
+	size_t mlen = 0;
 
 	op->local_busy = false;
 	if (res == -ENOENT) {
@@ -911,6 +913,12 @@ static void member_read_done(struct store_op *sop, int res)
 	}
 	r.map_epoch = op->osd->map->epoch;
 	r.version = sop->version;
+	if (sop->version &&
+	    ((const Bs__EcRead *)op->msg->body)->want_meta &&
+	    !ec_meta_get(op->osd, &op->oid, sop->version, &meta, &mlen)) {
+		r.ec_meta.data = meta;
+		r.ec_meta.len = mlen;
+	}
 	iov.iov_base = op->buf;
 	iov.iov_len = op->len;
 	op_settle(op);
@@ -918,6 +926,7 @@ static void member_read_done(struct store_op *sop, int res)
 	/* EC_READ_REPLY, or OSD_SHARD_READ_REPLY for a tool */
 	bs_conn_reply(op->conn, op->msg, (uint16_t)(op->msg->hdr.type + 50),
 		      &r.base, &iov, 1, op_reply_released, op);
+	free(meta);
 }
 
 void ec_member_read(struct osd_op *op)
@@ -1023,6 +1032,8 @@ void ec_fetch_release(struct ec_fetch *f)
 		free(f->buf[i]);
 		f->buf[i] = NULL;
 	}
+	bs_free(&f->meta);
+	f->meta_len = 0;
 }
 
 static void fetch_finish(struct ec_fetch *f)
@@ -1081,11 +1092,22 @@ static void fetch_reply_cb(void *opaque, int res, struct bs_msg *reply)
 	uint64_t version = 0;
 
 	if (!res) {
-		version = ((const Bs__EcReadReply *)reply->body)->version;
+		const Bs__EcReadReply *r =
+			(const Bs__EcReadReply *)reply->body;
+
+		version = r->version;
 		if (reply->hdr.data_len != f->len)
 			res = -EPROTO;
 		else
 			memcpy(f->buf[s->slot], reply->data, f->len);
+		/* the first sound record of the version will do */
+		if (!res && f->want_meta && !f->meta && r->ec_meta.len &&
+		    !ec_meta_check(r->ec_meta.data, r->ec_meta.len,
+				   f->version)) {
+			f->meta = bs_xmalloc(r->ec_meta.len);
+			memcpy(f->meta, r->ec_meta.data, r->ec_meta.len);
+			f->meta_len = r->ec_meta.len;
+		}
 	}
 	bs_msg_free(reply);
 	fetch_sub_done(s, res, version);
@@ -1112,6 +1134,7 @@ void ec_fetch_start(struct ec_fetch *f)
 	r.oid = &oid;
 	r.offset = 0;
 	r.length = f->len;
+	r.want_meta = f->want_meta;
 	for (unsigned i = 0; f->len && i < ec->k + ec->m; i++) {
 		struct ec_fetch_sub *s = &f->sub[i];
 		int32_t id = f->src[i];

@@ -107,6 +107,35 @@ size_t ec_meta_encode(const struct ec_meta *m, uint8_t *out)
 	return EC_META_HDR_LEN + n;
 }
 
+int ec_meta_check(const void *val, size_t len, uint64_t version)
+{
+	int ret = ec_meta_decode(val, len, NULL);
+
+	if (!ret && get_le64((const uint8_t *)val + 8) != version)
+		ret = -ESTALE;
+	return ret;
+}
+
+int ec_meta_get(struct osd *osd, const struct store_oid *oid,
+		uint64_t version, void **val, size_t *len)
+{
+	uint8_t key[EC_META_KEY_LEN];
+	int ret;
+
+	*val = NULL;
+	*len = 0;
+	ec_meta_key(oid, key);
+	ret = store_pg_get(osd->store, oid->pool, oid->pg, key, sizeof(key),
+			   val, len);
+	if (!ret)
+		ret = ec_meta_check(*val, *len, version);
+	if (ret) {
+		bs_free(val);
+		*len = 0;
+	}
+	return ret;
+}
+
 int ec_meta_load(struct osd *osd, const struct store_oid *oid,
 		 uint64_t version, struct ec_meta *m)
 {

@@ -8,8 +8,10 @@
  * write (store_op_attach_pg), the per-PG blob
  *
  *   'U' volume:8 objnum:8 (big-endian) ->
- *       magic "UNDO", reserved:4, version V, prev, off, len, nbytes (8
- *       bytes each, little-endian), then nbytes old bytes
+ *       magic "UNDO", meta_len:4, version V, prev, off, len, nbytes (8
+ *       bytes each, little-endian), then nbytes old bytes, then
+ *       meta_len bytes: the object's record of prev (ec_meta.c), if the
+ *       member had one
  *
  * prev is the shard's version before the write (0: it did not exist).
  * The old bytes are those of [off, +nbytes), the part of the range below
@@ -19,7 +21,8 @@
  * Peering sees it in the member's listing (has_undo when its V is the
  * shard's version) and may ask for a roll-back (BS_MSG_PG_ROLLBACK):
  * write the old bytes back, stamped prev (or remove the shard when prev
- * is 0), and drop the record, in one batch.
+ * is 0), put back the old record of the object (or drop the record of V
+ * when there was none), and drop the undo record, in one batch.
  *
  * Copying the old bytes costs a read and a metadata value as large as the
  * overwritten part of the shard.  Keeping the old extents alive in the
@@ -103,6 +106,8 @@ void ec_shard_write(struct osd_op *op, uint64_t off, uint64_t len,
 	struct store_obj_stat st;
 	struct ec_undo *u;
 	uint64_t nbytes = 0, prev = 0;
+	void *meta = NULL;
+	size_t mlen = 0;
 
 	ec_undo_free(op);
 	u = op->undo = bs_xcalloc(1, sizeof(*u));
@@ -131,10 +136,22 @@ void ec_shard_write(struct osd_op *op, uint64_t off, uint64_t len,
 		return;
 	}
 	u->prev = prev;
-	u->vlen = EC_UNDO_HDR_LEN + nbytes;
+	/*
+	 * The object's record of prev goes back with the bytes.  It is not
+	 * changed yet: this batch carries the new one (op->sop).
+	 */
+	if (prev && !ec_meta_get(osd, &op->oid, prev, &meta, &mlen) &&
+	    EC_UNDO_HDR_LEN + nbytes + mlen > STORE_PG_VALUE_MAX) {
+		bs_free(&meta);
+		mlen = 0;
+	}
+	u->vlen = EC_UNDO_HDR_LEN + nbytes + mlen;
 	u->val = bs_xmalloc(u->vlen);
 	memset(u->val, 0, EC_UNDO_HDR_LEN);
-	put64(u->val, EC_UNDO_MAGIC);
+	put64(u->val, EC_UNDO_MAGIC | (uint64_t)mlen << 32);
+	if (mlen)
+		memcpy(u->val + EC_UNDO_HDR_LEN + nbytes, meta, mlen);
+	free(meta);
 	put64(u->val + 8, version);
 	put64(u->val + 16, prev);
 	put64(u->val + 24, off);
@@ -243,6 +260,16 @@ static void rb_next(struct ec_rollback *rb)
 		memcpy(rb->key, key, sizeof(key));
 		store_op_attach_pg(&rb->sop, rb->pool, rb->pg, rb->key,
 				   sizeof(rb->key), NULL, 0);
+		/* the object's record of prev, or none (cur's is stale) */
+		ec_meta_key(&oid, rb->ekey);
+		if (e->prev && r.meta &&
+		    !ec_meta_check(r.meta, r.meta_len, e->prev))
+			store_op_attach_pg(&rb->sop, rb->pool, rb->pg,
+					   rb->ekey, sizeof(rb->ekey), r.meta,
+					   r.meta_len);
+		else
+			store_op_attach_pg(&rb->sop, rb->pool, rb->pg,
+					   rb->ekey, sizeof(rb->ekey), NULL, 0);
 		if (!e->prev) {
 			store_delete(osd->store, &rb->sop, &oid);
 			return;

@@ -7,10 +7,11 @@
  * ranges stamped OSD_VERSION_PARTIAL (epoch 0: a copy peering treats as
  * absent), and only once they are all durable applies the last piece
  * stamped with the real version, together with the removal of the
- * member's claim of the object.  A crash in between leaves an absent (or
- * partial, which counts as absent) copy and the claim: never a torn
- * object at a real version.  A deleted object is just removed, with its
- * claim, in one batch.
+ * member's claim of the object (and, erasure-coded, the object's
+ * logical-size record of that version, ec_meta.c).  A crash in between
+ * leaves an absent (or partial, which counts as absent) copy and the
+ * claim: never a torn object at a real version.  A deleted object is
+ * just removed, with its claim (and record), in one batch.
  *
  * Member side: BS_MSG_PG_PUSH installs what the primary sends;
  * BS_MSG_PG_PULL reads a whole object for the primary.
@@ -88,15 +89,28 @@ static void install_final(struct install *in)
 	sop->fn = final_done;
 	store_op_attach_pg(sop, in->oid.pool, in->oid.pg, in->claim_key,
 			   PG_CLAIM_KEY_LEN, NULL, 0);
+	ec_meta_key(&in->oid, in->ec_key);
 	if (in->deleted) {
+		struct store_pg_kv kv[2] = {
+			{ in->claim_key, PG_CLAIM_KEY_LEN, NULL, 0 },
+			{ in->ec_key, EC_META_KEY_LEN, NULL, 0 },
+		};
+
+		if (in->ec)
+			store_op_attach_pg(sop, in->oid.pool, in->oid.pg,
+					   in->ec_key, EC_META_KEY_LEN, NULL,
+					   0);
 		if (in->exists)
 			store_delete(osd->store, sop, &in->oid);
 		else
-			store_pg_put(osd->store, sop, in->oid.pool,
-				     in->oid.pg, in->claim_key,
-				     PG_CLAIM_KEY_LEN, NULL, 0);
+			store_pg_put_many(osd->store, sop, in->oid.pool,
+					  in->oid.pg, kv, in->ec ? 2 : 1);
 		return;
 	}
+	if (in->ec_meta)
+		store_op_attach_pg(sop, in->oid.pool, in->oid.pg, in->ec_key,
+				   EC_META_KEY_LEN, in->ec_meta,
+				   in->ec_meta_len);
 	if (in->n_ranges)
 		end = in->ranges[in->n_ranges - 1].off +
 		      in->ranges[in->n_ranges - 1].len;
@@ -267,6 +281,12 @@ void install_push(struct osd_op *op)
 		     (req->deleted && (req->n_extents || data_len))))
 		ret = bs_error_set(&err, -EINVAL, "bad push of version %" PRIx64,
 				   req->version);
+	if (!ret && req->ec_meta.len &&
+	    (!op->pg->erasure || req->deleted ||
+	     ec_meta_check(req->ec_meta.data, req->ec_meta.len, req->version)))
+		ret = bs_error_set(&err, -EINVAL,
+				   "push of version %" PRIx64 " with a bad erasure-coded object record of %zu bytes",
+				   req->version, req->ec_meta.len);
 	for (size_t i = 0; !ret && i < req->n_extents; i++) {
 		const Bs__Extent *e = req->extents[i];
 
@@ -326,6 +346,11 @@ void install_push(struct osd_op *op)
 	w->in.deleted = req->deleted;
 	w->in.ranges = w->ranges;
 	w->in.n_ranges = req->n_extents;
+	w->in.ec = op->pg->erasure;
+	if (req->ec_meta.len) {
+		w->in.ec_meta = req->ec_meta.data;
+		w->in.ec_meta_len = req->ec_meta.len;
+	}
 	w->in.fn = push_done;
 	install_start(&w->in);
 }

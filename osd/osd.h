@@ -668,6 +668,14 @@ struct install {
 	bool deleted;
 	const struct install_range *ranges;
 	size_t n_ranges;
+	/*
+	 * Erasure-coded: the object's record at @version (ec_meta.c), put
+	 * with the final piece (borrowed; NULL: keep ours); a deletion
+	 * drops ours.
+	 */
+	bool ec;
+	const void *ec_meta;
+	size_t ec_meta_len;
 	install_fn *fn;
 	/* private */
 	unsigned step;
@@ -675,6 +683,7 @@ struct install {
 	void *run;
 	struct store_op sop;
 	uint8_t claim_key[PG_CLAIM_KEY_LEN];
+	uint8_t ec_key[17];		/* EC_META_KEY_LEN */
 };
 void install_start(struct install *in);
 void install_push(struct osd_op *op);
@@ -737,8 +746,11 @@ struct ec_fetch {
 	int32_t src[BS_EC_MAX_SHARDS];	/* the OSD read for each source */
 	uint8_t *buf[BS_EC_MAX_SHARDS];
 	ec_fetch_fn *fn;
+	bool want_meta;			/* also a source's ec_meta.c record */
 	uint32_t bad;			/* result: sources that failed */
 	uint32_t corrupt;		/* of them: a bad checksum */
+	void *meta;			/* result: that record, malloc'ed */
+	size_t meta_len;
 	/* private */
 	unsigned pending;
 	int res;
@@ -784,6 +796,11 @@ size_t ec_meta_encode(const struct ec_meta *m, uint8_t *out);
  */
 int ec_meta_load(struct osd *osd, const struct store_oid *oid,
 		 uint64_t version, struct ec_meta *m);
+/* 0 if @val is a sound blob that describes @version; -EINVAL, -ESTALE. */
+int ec_meta_check(const void *val, size_t len, uint64_t version);
+/* Our blob of @oid as stored (*val malloc'ed) if it describes @version. */
+int ec_meta_get(struct osd *osd, const struct store_oid *oid,
+		uint64_t version, void **val, size_t *len);
 /* The effect of a client mutation on the logical object (not DELETE). */
 void ec_meta_apply(struct ec_meta *m, unsigned kind, uint32_t flags,
 		   uint64_t off, uint64_t len);
@@ -808,6 +825,8 @@ struct ec_undo_rec {
 	uint64_t off, len;		/* the shard range it wrote */
 	uint64_t nbytes;		/* old bytes kept: [off, +nbytes) */
 	const uint8_t *bytes;
+	const uint8_t *meta;		/* the ec_meta.c record of prev ... */
+	size_t meta_len;		/* ... if it had one (0: none) */
 };
 struct ec_rollback_ent {
 	uint64_t volume, objnum;
@@ -826,6 +845,7 @@ struct ec_rollback {
 	uint64_t from;
 	struct store_op sop;
 	uint8_t key[PG_CLAIM_KEY_LEN];
+	uint8_t ekey[EC_META_KEY_LEN];
 	void *val;
 	uint8_t *buf;
 };

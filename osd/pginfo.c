@@ -243,6 +243,7 @@ int ec_undo_parse(const void *val, size_t vlen, struct ec_undo_rec *r)
 	magic = (uint32_t)le64(p) & 0xffffffffu;
 	if (magic != EC_UNDO_MAGIC)
 		return -EBADMSG;
+	r->meta_len = (size_t)(le64(p) >> 32);
 	r->version = le64(p + 8);
 	r->prev = le64(p + 16);
 	r->off = le64(p + 24);
@@ -252,8 +253,10 @@ int ec_undo_parse(const void *val, size_t vlen, struct ec_undo_rec *r)
 	if (!r->version || r->prev >= r->version || !r->len ||
 	    r->off >= STORE_MAX_OBJECT_SIZE ||
 	    r->len > STORE_MAX_OBJECT_SIZE - r->off || r->nbytes > r->len ||
-	    r->nbytes != vlen - EC_UNDO_HDR_LEN)
+	    r->meta_len > EC_META_MAX_LEN ||
+	    r->nbytes + r->meta_len != vlen - EC_UNDO_HDR_LEN)
 		return -EBADMSG;
+	r->meta = r->meta_len ? r->bytes + r->nbytes : NULL;
 	return 0;
 }
 

@@ -552,8 +552,13 @@ void primary_continue(struct osd_op *op)
 			return;
 		}
 		if (pg->erasure && m && !m->deleted &&
-		    ec_shards_usable(osd, pg, m) < pg->ec.k) {
-			/* too few shards of its slots: rebuild it first */
+		    (ec_shards_usable(osd, pg, m) < pg->ec.k ||
+		     (op->kind != BS__OSD_OP_KIND__OSD_OP_READ &&
+		      (m->need & 1)))) {
+			/*
+			 * Too few shards of its slots, or STAT and EXTENTS
+			 * without our own record (ec_meta.c): rebuild first
+			 */
 			recovery_wait(op, m);
 			return;
 		}
@@ -575,8 +580,13 @@ void primary_continue(struct osd_op *op)
 		return;
 	}
 	if (pg->erasure && m && !m->deleted &&
-	    ec_shards_usable(osd, pg, m) < pg->min_size) {
-		/* too few members hold it for their slot: rebuild first */
+	    (ec_shards_usable(osd, pg, m) < pg->min_size ||
+	     ((m->need & 1) && op->kind != BS__OSD_OP_KIND__OSD_OP_DELETE))) {
+		/*
+		 * Too few members hold it for their slot, or we lack it and
+		 * with it the record the next one derives from (ec_meta.c):
+		 * rebuild first
+		 */
 		recovery_wait(op, m);
 		return;
 	}

@@ -62,6 +62,8 @@ struct rec_op {
 	uint64_t ec_bad;		/* peers whose shard read failed */
 	unsigned ec_src[BS_EC_MAX_SHARDS];	/* peer read for each slot */
 	unsigned ec_rounds;
+	void *ec_meta;			/* the version's ec_meta.c record */
+	size_t ec_meta_len;
 };
 
 /* A push in flight. */
@@ -208,6 +210,8 @@ static void rec_free_data(struct rec_op *r)
 	bs_free(&r->ranges);
 	bs_free(&r->irs);
 	ec_fetch_release(&r->ecf);
+	bs_free(&r->ec_meta);
+	r->ec_meta_len = 0;
 }
 
 static void rec_finish(struct rec_op *r)
@@ -362,6 +366,8 @@ static void rec_push_all(struct rec_op *r)
 	req.deleted = r->deleted;
 	req.n_extents = r->n_ranges;
 	req.extents = extp;
+	req.ec_meta.data = r->ec_meta;
+	req.ec_meta.len = r->ec_meta_len;
 	r->pending++;		/* held while sending */
 	for (unsigned i = 1; i < pg->n_peers; i++) {
 		struct rec_push *p;
@@ -401,11 +407,14 @@ static void rec_push_all(struct rec_op *r)
 		r->in.deleted = r->deleted;
 		r->in.ranges = r->irs;
 		r->in.n_ranges = r->n_ranges;
+		r->in.ec = pg->erasure;
 		if (pg->erasure && !r->deleted) {
 			int slot = ec_slot_of(pg, osd->id);
 
 			r->in.ranges = slot >= 0 ? &r->ec_irs[slot] : NULL;
 			r->in.n_ranges = slot >= 0 ? r->n_ranges : 0;
+			r->in.ec_meta = r->ec_meta;
+			r->in.ec_meta_len = r->ec_meta_len;
 		}
 		r->in.fn = self_installed;
 		r->pending++;
@@ -626,6 +635,13 @@ static void rec_ec_fetched(struct ec_fetch *f, int res)
 		rec_finish(r);
 		return;
 	}
+	if (!r->ec_meta && f->meta) {
+		/* a source's record: ours was missing or stale */
+		r->ec_meta = f->meta;
+		r->ec_meta_len = f->meta_len;
+		f->meta = NULL;
+		f->meta_len = 0;
+	}
 	r->n_ranges = f->len ? 1 : 0;
 	for (unsigned i = 0; i < BS_EC_MAX_SHARDS; i++) {
 		r->ec_irs[i].off = 0;
@@ -658,6 +674,14 @@ static void rec_ec_fetch(struct rec_op *r)
 	f->version = r->version;
 	f->len = r->size;	/* every shard of a version has one size */
 	f->fn = rec_ec_fetched;
+	/*
+	 * The members get the object's record of the version with their
+	 * shard: ours if we have it, else a source's.
+	 */
+	if (!r->ec_meta)
+		ec_meta_get(osd, &r->oid, r->version, &r->ec_meta,
+			    &r->ec_meta_len);
+	f->want_meta = !r->ec_meta;
 	for (unsigned p = 0; p < pg->n_peers && p < 64; p++) {
 		int slot;
 

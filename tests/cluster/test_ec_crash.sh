@@ -8,7 +8,9 @@
 # (the undo records of the shards that took it), so that after the
 # restart every PG is active+clean, every acknowledged write reads back,
 # and every object's k+m shards are at one version with parity that
-# agrees with data (basalt-osd-tool ec-verify reads every shard).
+# agrees with data (basalt-osd-tool ec-verify reads every shard), and
+# every member keeps the object's logical-size record of that version (a
+# roll-back puts back the record of the version it goes back to).
 # Three rounds, the writer killed with the cluster each time.
 # ctest-timeout: 600
 source "$(dirname "$0")/../functions.sh"
@@ -34,7 +36,7 @@ rolled_back()
 
 ec_verify()
 {
-	osd_tool ec-verify --pool ec | tee "$T/ec-verify"
+	osd_tool ec-verify --pool ec --records | tee "$T/ec-verify"
 }
 
 acks=0

@@ -6,7 +6,8 @@
 # an OSD is marked out: the OSDs that take its slot, and those placement
 # moved to another slot, are backfilled, the writer still going.  After
 # each, every acknowledged write reads back and every object has one
-# shard on each OSD of its acting set, all at one version.
+# shard on each OSD of its acting set, all at one version, each with the
+# object's logical-size record of that version (recovery carries it).
 # ctest-timeout: 300
 source "$(dirname "$0")/../functions.sh"
 set -e -x
@@ -83,6 +84,7 @@ writer_finish
 wait_for 60 pgs_clean ec
 grep -q "rebuilt\|recovered [1-9]" "$T/pgs"
 shards_in_place ec
+osd_tool ec-verify --pool ec --records
 writer_verify ec/w
 basalt volume export ec/cold "$T/cold.out" --force
 cmp "$T/cold" "$T/cold.out"
@@ -103,6 +105,7 @@ basalt pg ls --pool ec --format json | jq -c '[.[] | .acting]' >"$T/after"
 cat "$T/before" "$T/after"
 ! grep -q 5 "$T/after"
 shards_in_place ec
+osd_tool ec-verify --pool ec --records
 writer_verify ec/w
 basalt volume export ec/cold "$T/cold.out" --force
 cmp "$T/cold" "$T/cold.out"

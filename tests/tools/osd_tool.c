@@ -29,11 +29,13 @@
  *          a member that is not the primary, a write naming the wrong
  *          PG, a zero-length read, a read past the largest object; prints
  *          each refusal and exits 1 if any was accepted
- *   ec-verify --pool P
+ *   ec-verify --pool P [--records]
  *          every object of erasure-coded pool P: each of its k+m shards
  *          (BS_MSG_OSD_SHARD_READ to the acting members) is at one
  *          version, and parity agrees with data in every stripe
- *          (bs_ec_verify); prints "N objects, B bad" and exits 1 if B > 0
+ *          (bs_ec_verify); prints "N objects, B bad" and exits 1 if B > 0;
+ *          --records: every member also keeps the object's logical-size
+ *          record (osd/ec_meta.c) of that version, all the same
  *
  * Mons come from -c FILE / $BASALT_CONF.  Ops that get ESTALE, EAGAIN or
  * a broken connection are retried with a fresh map, within --timeout.
@@ -64,7 +66,7 @@ struct tool {
 	const char *conf_path, *pool_name, *osd_addr, *file;
 	uint64_t volume, object_size, size, pg, pool_id, copies;
 	uint64_t timeout_ms, offset;
-	bool deep, repair, expect_clean, has_pg;
+	bool deep, repair, expect_clean, has_pg, records;
 	struct bs_monc *monc;
 	struct bs_loop *loop;
 	struct bs_msgr *msgr;
@@ -616,10 +618,14 @@ static struct ec_obj *ec_obj_find(struct ec_obj **v, size_t *n,
 	return &(*v)[(*n)++];
 }
 
-/* Read shard [0, len) of @o from @osd; returns its version or dies. */
+/*
+ * Read shard [0, len) of @o from @osd into @buf, its version into
+ * *version and, with --records, its record into *rec (malloc'ed, NULL:
+ * none).
+ */
 static int shard_read(struct tool *t, const struct bs_osdmap_osd *osd,
 		      uint32_t pg, const struct ec_obj *o, uint64_t len,
-		      uint8_t *buf, uint64_t *version)
+		      uint8_t *buf, uint64_t *version, ProtobufCBinaryData *rec)
 {
 	Bs__EcRead q = BS__EC_READ__INIT;
 	Bs__ObjectId oid = BS__OBJECT_ID__INIT;
@@ -635,6 +641,7 @@ static int shard_read(struct tool *t, const struct bs_osdmap_osd *osd,
 	q.oid = &oid;
 	q.offset = 0;
 	q.length = len;
+	q.want_meta = t->records;
 	if (call_osd(t, osd, BS_MSG_OSD_SHARD_READ, &q.base, 30000, &c)) {
 		printf("object %" PRIu64 ".%" PRIu64 ": osd.%d: shard read failed: %s\n",
 		       o->volume, o->objnum, osd->id, c.err);
@@ -646,8 +653,34 @@ static int shard_read(struct tool *t, const struct bs_osdmap_osd *osd,
 	}
 	memcpy(buf, c.reply->data, len);
 	*version = ((const Bs__EcReadReply *)c.reply->body)->version;
+	rec->len = ((const Bs__EcReadReply *)c.reply->body)->ec_meta.len;
+	rec->data = NULL;
+	if (rec->len) {
+		rec->data = bs_xmalloc(rec->len);
+		memcpy(rec->data,
+		       ((const Bs__EcReadReply *)c.reply->body)->ec_meta.data,
+		       rec->len);
+	}
 	bs_msg_free(c.reply);
 	return 0;
+}
+
+/* With --records: shard @i's record is there and the same as shard 0's. */
+static bool record_ok(const struct ec_obj *o, unsigned i, int32_t osd,
+		      const ProtobufCBinaryData *rec)
+{
+	if (!rec[i].len) {
+		printf("object %" PRIu64 ".%" PRIu64 ": shard %u (osd.%d) has no logical-size record of its version\n",
+		       o->volume, o->objnum, i, osd);
+		return false;
+	}
+	if (rec[i].len != rec[0].len ||
+	    memcmp(rec[i].data, rec[0].data, rec[0].len)) {
+		printf("object %" PRIu64 ".%" PRIu64 ": shard %u (osd.%d) has another logical-size record than shard 0\n",
+		       o->volume, o->objnum, i, osd);
+		return false;
+	}
+	return true;
 }
 
 /* Every shard of one object at one version, parity consistent. */
@@ -658,6 +691,7 @@ static bool ec_check_obj(struct tool *t, const struct bs_ec *ec,
 	unsigned n = ec->k + ec->m;
 	uint64_t len = 0, ver0 = 0;
 	uint8_t *buf[BS_EC_MAX_SHARDS] = { 0 };
+	ProtobufCBinaryData rec[BS_EC_MAX_SHARDS] = { 0 };
 	bool ok = true;
 	int bad = -1, ret;
 
@@ -679,10 +713,13 @@ static bool ec_check_obj(struct tool *t, const struct bs_ec *ec,
 		buf[i] = bs_xcalloc(1, len ? len : 1);
 		if (!len)
 			continue;
-		if (!osd || shard_read(t, osd, pg, o, len, buf[i], &v)) {
+		if (!osd || shard_read(t, osd, pg, o, len, buf[i], &v,
+				       &rec[i])) {
 			ok = false;
 			break;
 		}
+		if (t->records && !record_ok(o, i, osd->id, rec))
+			ok = false;
 		if (i && v != ver0) {
 			printf("object %" PRIu64 ".%" PRIu64 ": shard %u (osd.%d) at version %" PRIx64 ", shard 0 at %" PRIx64 "\n",
 			       o->volume, o->objnum, i, osd->id, v, ver0);
@@ -700,8 +737,10 @@ static bool ec_check_obj(struct tool *t, const struct bs_ec *ec,
 			ok = false;
 		}
 	}
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
 		free(buf[i]);
+		free(rec[i].data);
+	}
 	return ok;
 }
 
@@ -951,7 +990,8 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (!strcmp(a, "--deep") || !strcmp(a, "--repair") ||
-		    !strcmp(a, "--expect-clean")) {
+		    !strcmp(a, "--expect-clean") || !strcmp(a, "--records")) {
+			t.records |= !strcmp(a, "--records");
 			t.deep |= !strcmp(a, "--deep");
 			t.repair |= !strcmp(a, "--repair");
 			t.expect_clean |= !strcmp(a, "--expect-clean");

@@ -485,6 +485,39 @@ static void test_undo_record_parse_refuses_bad_values(void **state)
 	assert_int_equal(ec_undo_parse(val, sizeof(val), &r), -EBADMSG);
 }
 
+/* The object's old record (ec_meta.c) follows the old bytes. */
+static void test_undo_record_parse_old_record(void **state)
+{
+	uint8_t val[EC_UNDO_HDR_LEN + 8 + 5] = { 0 };
+	struct ec_undo_rec r;
+
+	(void)state;
+	put_le64(val, EC_UNDO_MAGIC | 5ull << 32);
+	put_le64(val + 8, V(5, 2));
+	put_le64(val + 16, V(5, 1));
+	put_le64(val + 24, 0);
+	put_le64(val + 32, 4096);
+	put_le64(val + 40, 8);
+	memcpy(val + EC_UNDO_HDR_LEN, "oldbytesECMB.", 13);
+	assert_int_equal(ec_undo_parse(val, sizeof(val), &r), 0);
+	assert_int_equal(r.nbytes, 8);
+	assert_memory_equal(r.bytes, "oldbytes", 8);
+	assert_int_equal(r.meta_len, 5);
+	assert_memory_equal(r.meta, "ECMB.", 5);
+	/* the lengths must add up, and a record is never huge */
+	assert_int_equal(ec_undo_parse(val, sizeof(val) - 1, &r), -EBADMSG);
+	put_le64(val, EC_UNDO_MAGIC | 6ull << 32);
+	assert_int_equal(ec_undo_parse(val, sizeof(val), &r), -EBADMSG);
+	put_le64(val, EC_UNDO_MAGIC | 0xffffffffull << 32);
+	assert_int_equal(ec_undo_parse(val, sizeof(val), &r), -EBADMSG);
+	/* without one (as written before records were kept) */
+	put_le64(val, EC_UNDO_MAGIC);
+	put_le64(val + 40, 13);
+	assert_int_equal(ec_undo_parse(val, sizeof(val), &r), 0);
+	assert_int_equal(r.meta_len, 0);
+	assert_null(r.meta);
+}
+
 static void test_decide_new_pg_has_nothing_to_do(void **state)
 {
 	struct fx f = { 0 };
@@ -838,6 +871,7 @@ int main(void)
 		cmocka_unit_test(test_decide_half_installed_copy_counts_as_absent),
 		cmocka_unit_test(test_decide_failed_peer_is_not_used),
 		cmocka_unit_test(test_undo_record_parse_refuses_bad_values),
+		cmocka_unit_test(test_undo_record_parse_old_record),
 		cmocka_unit_test(test_decide_ec_version_on_every_shard),
 		cmocka_unit_test(test_decide_ec_version_on_exactly_k_rolls_forward),
 		cmocka_unit_test(test_decide_ec_exactly_k_up_rolls_forward),
