@@ -386,35 +386,43 @@ static bool is_lost(const struct bs_osdmap *map, int32_t id)
 }
 
 bool pg_decide_blocked(const struct bs_past_interval *iv, size_t n,
-		       uint64_t from, const struct pg_peer *peers,
+		       uint64_t from, unsigned k, const struct pg_peer *peers,
 		       unsigned n_peers, const struct bs_osdmap *map,
 		       struct pg_block *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->osd = -1;
+	k = BS_MAX(k, 1u);
 	for (size_t i = n; i-- > 0;) {
 		const struct bs_past_interval *v = &iv[i];
 		int32_t wait = -1;
-		bool covered = false, up = false;
+		unsigned got = 0;
+		bool up = false;
 
 		if (!v->maybe_rw || v->last < from)
 			continue;
-		for (unsigned k = 0; k < v->n && !covered; k++) {
-			int32_t id = v->acting[k];
-			const struct bs_osdmap_osd *o;
+		for (unsigned s = 0; s < v->n; s++) {
+			int32_t id = v->acting[s];
 
-			if (!(v->up_mask & (1u << k)))
+			if (!(v->up_mask & (1u << s)))
 				continue;
-			covered = answered(peers, n_peers, id);
+			if (answered(peers, n_peers, id)) {
+				got++;
+				continue;
+			}
 			if (is_lost(map, id))
 				continue;
-			o = bs_osdmap_osd(map, id);
-			up |= o->up;
+			up |= bs_osdmap_osd(map, id)->up;
 			if (wait < 0)
 				wait = id;
 		}
-		if (covered || wait < 0)
-			continue;	/* answered, or every member lost */
+		/*
+		 * Its writes are on every member up in it (one copy, or one
+		 * shard each of which k decode): enough answered, or the
+		 * others are gone for good.
+		 */
+		if (got >= k || wait < 0)
+			continue;
 		out->osd = wait;
 		out->epoch = v->first;
 		out->retry = up;

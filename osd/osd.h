@@ -619,13 +619,14 @@ struct pg_block {
  * May peering go on?  Every interval of @iv (the past intervals) that
  * may have taken writes and ends at or after @from (the newest last
  * clean or les the asked OSDs report: older intervals were settled by
- * that activation) needs one member, up in the interval, that answered
- * this peering (done in @peers), unless all of them are lost in @map
- * (osd lost, or removed).  Returns true and fills @out for the newest
- * interval that has none; false when the PG may activate.
+ * that activation) needs @k members (1 for a replicated PG, k for an
+ * erasure-coded one), up in the interval, that answered this peering
+ * (done in @peers), unless all its other members are lost in @map (osd
+ * lost, or removed).  Returns true and fills @out for the newest
+ * interval that has too few; false when the PG may activate.
  */
 bool pg_decide_blocked(const struct bs_past_interval *iv, size_t n,
-		       uint64_t from, const struct pg_peer *peers,
+		       uint64_t from, unsigned k, const struct pg_peer *peers,
 		       unsigned n_peers, const struct bs_osdmap *map,
 		       struct pg_block *out);
 void pg_decide_objects(const struct pg_peer *peers, unsigned n,

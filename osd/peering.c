@@ -941,7 +941,8 @@ static bool must_wait(struct osd *osd, struct pg *pg, uint64_t from)
 	struct pg_block b;
 	char name[32];
 
-	if (!pg_decide_blocked(pg->piv, pg->n_piv, from, pg->peers,
+	if (!pg_decide_blocked(pg->piv, pg->n_piv, from,
+			       pg->erasure ? pg->ec.k : 1, pg->peers,
 			       pg->n_peers, osd->map, &b))
 		return false;
 	if (b.retry) {

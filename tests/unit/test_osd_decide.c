@@ -816,24 +816,24 @@ static void test_blocked_waits_for_the_newest_rw_interval(void **state)
 	peers[2].failed = true;
 
 	m = blk_map(up, lost);
-	assert_true(pg_decide_blocked(iv, 4, 0, peers, 2, m, &b));
+	assert_true(pg_decide_blocked(iv, 4, 0, 1, peers, 2, m, &b));
 	assert_int_equal(b.osd, 0);
 	assert_int_equal(b.epoch, 10);
 	assert_false(b.retry);
 	/* one that was asked but failed does not count */
-	assert_true(pg_decide_blocked(iv, 4, 0, peers, 3, m, &b));
+	assert_true(pg_decide_blocked(iv, 4, 0, 1, peers, 3, m, &b));
 	/* an activation the answers report settled the older intervals */
-	assert_false(pg_decide_blocked(iv, 4, 14, peers, 2, m, &b));
+	assert_false(pg_decide_blocked(iv, 4, 14, 1, peers, 2, m, &b));
 	/* a member of it answered */
 	peers[2].failed = false;
 	peers[2].done = true;
-	assert_false(pg_decide_blocked(iv, 4, 0, peers, 3, m, &b));
+	assert_false(pg_decide_blocked(iv, 4, 0, 1, peers, 3, m, &b));
 	bs_osdmap_put(&m);
 
 	/* osd.0 is up but did not answer: ask again rather than wait */
 	up[0] = true;
 	m = blk_map(up, lost);
-	assert_true(pg_decide_blocked(iv, 4, 0, peers, 2, m, &b));
+	assert_true(pg_decide_blocked(iv, 4, 0, 1, peers, 2, m, &b));
 	assert_true(b.retry);
 	bs_osdmap_put(&m);
 
@@ -841,20 +841,93 @@ static void test_blocked_waits_for_the_newest_rw_interval(void **state)
 	up[0] = false;
 	lost[0] = lost[1] = 15;
 	m = blk_map(up, lost);
-	assert_true(pg_decide_blocked(iv, 4, 0, peers, 2, m, &b));
+	assert_true(pg_decide_blocked(iv, 4, 0, 1, peers, 2, m, &b));
 	assert_int_equal(b.osd, 2);
 	assert_int_equal(b.epoch, 5);
 	bs_osdmap_put(&m);
 	/* all three lost: go on */
 	lost[2] = 15;
 	m = blk_map(up, lost);
-	assert_false(pg_decide_blocked(iv, 4, 0, peers, 2, m, &b));
+	assert_false(pg_decide_blocked(iv, 4, 0, 1, peers, 2, m, &b));
 	bs_osdmap_put(&m);
 	/* lost before its last boot: not lost */
 	lost[0] = 1;
 	m = blk_map(up, lost);
-	assert_true(pg_decide_blocked(iv, 4, 0, peers, 2, m, &b));
+	assert_true(pg_decide_blocked(iv, 4, 0, 1, peers, 2, m, &b));
 	assert_int_equal(b.osd, 0);
+	bs_osdmap_put(&m);
+}
+
+/*
+ * Erasure-coded (2+1 here): an interval's writes are shards, k of which
+ * decode, so one answering member is not enough.
+ */
+static void test_blocked_ec_needs_k_members(void **state)
+{
+	bool up[5] = { false, false, false, true, true };
+	uint64_t lost[5] = { 0 };
+	struct bs_past_interval iv[2];
+	struct pg_peer peers[4];
+	struct pg_block b;
+	struct bs_osdmap *m;
+
+	(void)state;
+	iv_set(&iv[0], 5, 9, 0, 1, 2, 7);	/* all up: took writes */
+	iv_set(&iv[1], 10, 20, 3, 4, 0, 7);	/* now */
+	memset(peers, 0, sizeof(peers));
+	peers[0].osd = 3;
+	peers[0].done = true;
+	peers[1].osd = 4;
+	peers[1].done = true;
+	peers[2].osd = 0;
+	peers[2].done = true;
+	peers[3].osd = 1;
+	peers[3].failed = true;
+	up[0] = true;
+
+	m = blk_map(up, lost);
+	/* replicated: osd.0 holds every write of the interval */
+	assert_false(pg_decide_blocked(iv, 2, 0, 1, peers, 4, m, &b));
+	/* erasure-coded: osd.0 holds one shard of each; wait for osd.1 */
+	assert_true(pg_decide_blocked(iv, 2, 0, 2, peers, 4, m, &b));
+	assert_int_equal(b.osd, 1);
+	assert_int_equal(b.epoch, 5);
+	assert_false(b.retry);
+	/* a second member answers: k shards, it may go on */
+	peers[3].failed = false;
+	peers[3].done = true;
+	assert_false(pg_decide_blocked(iv, 2, 0, 2, peers, 4, m, &b));
+	/* all three are needed with k = 3 */
+	assert_true(pg_decide_blocked(iv, 2, 0, 3, peers, 4, m, &b));
+	assert_int_equal(b.osd, 2);
+	bs_osdmap_put(&m);
+
+	/* osd.1 lost, osd.2 down: wait for osd.2, asking again once up */
+	peers[3].done = false;
+	peers[3].failed = true;
+	lost[1] = 15;
+	m = blk_map(up, lost);
+	assert_true(pg_decide_blocked(iv, 2, 0, 2, peers, 4, m, &b));
+	assert_int_equal(b.osd, 2);
+	assert_false(b.retry);
+	bs_osdmap_put(&m);
+	up[2] = true;
+	m = blk_map(up, lost);
+	assert_true(pg_decide_blocked(iv, 2, 0, 2, peers, 4, m, &b));
+	assert_int_equal(b.osd, 2);
+	assert_true(b.retry);
+	bs_osdmap_put(&m);
+	/* the others lost: what is left must do */
+	up[2] = false;
+	lost[2] = 15;
+	m = blk_map(up, lost);
+	assert_false(pg_decide_blocked(iv, 2, 0, 2, peers, 4, m, &b));
+	/* settled by a later activation: no wait at all */
+	lost[1] = lost[2] = 0;
+	bs_osdmap_put(&m);
+	m = blk_map(up, lost);
+	assert_true(pg_decide_blocked(iv, 2, 0, 2, peers, 4, m, &b));
+	assert_false(pg_decide_blocked(iv, 2, 10, 2, peers, 4, m, &b));
 	bs_osdmap_put(&m);
 }
 
@@ -863,6 +936,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decide_new_pg_has_nothing_to_do),
 		cmocka_unit_test(test_blocked_waits_for_the_newest_rw_interval),
+		cmocka_unit_test(test_blocked_ec_needs_k_members),
 		cmocka_unit_test(test_decide_member_missing_an_object_needs_it),
 		cmocka_unit_test(test_decide_rolls_forward_the_newest_copy),
 		cmocka_unit_test(test_decide_ignores_writes_of_a_member_left_behind),
