@@ -106,7 +106,8 @@ basalt()
 }
 
 "$src/scripts/cluster.sh" start --dir "$dir/cluster" --mons "$mons" \
-	--osds "$osds" --osd-size "$osd_size" --port-base "$(free_base)" >&2
+	--osds "$osds" --osd-size "$osd_size" --mkfs-zero \
+	--port-base "$(free_base)" >&2
 bytes=$(numfmt --from=iec "$size")
 
 runs=(

@@ -449,7 +449,7 @@ part_basalt()
 
 	log "basalt: starting 1 mon + 3 OSDs in $bdir"
 	BASALT_BIN=$bin 9>&- "$src/scripts/cluster.sh" start --dir "$bdir" \
-		--mons 1 --osds 3 --osd-size "$BASALT_OSD_SIZE" \
+		--mons 1 --osds 3 --osd-size "$BASALT_OSD_SIZE" --mkfs-zero \
 		--port-base "$(free_base)" >&2
 	osd_pids=$(cat "$bdir"/osd.{0,1,2}.pid | paste -sd,)
 	mon_pids=$(cat "$bdir/mon.0.pid")
@@ -749,7 +749,8 @@ part_profile()
 	mkdir -p "$out"
 	log "profile: Basalt cluster for the profile"
 	BASALT_BIN=$bin 9>&- "$src/scripts/cluster.sh" start --dir "$bdir" \
-		--mons 1 --osds 3 --osd-size 4G --port-base "$(free_base)" >&2
+		--mons 1 --osds 3 --osd-size 4G --mkfs-zero \
+		--port-base "$(free_base)" >&2
 	osd_pids=$(cat "$bdir"/osd.{0,1,2}.pid | paste -sd,)
 	mon_pids=$(cat "$bdir/mon.0.pid")
 	basalt pool create rbd --size 3 --failure-domain osd --pg-num 64 >&2

@@ -25,6 +25,8 @@ const struct bs_conf_key osd_conf_keys[] = {
 	  "[osd.N] size of a data file made by --mkfs (devices: all of it)"),
 	K(journal_size, BS_CONF_SIZE, "0", 0, 1ull << 30,
 	  "[osd.N] journal ring made by --mkfs (0: size/64, at most 32M)"),
+	K(mkfs_zero, BS_CONF_BOOL, "false", 0, 0,
+	  "[osd.N] --mkfs zeroes all of a data file, not just its journal"),
 	K(addr, BS_CONF_ADDR, "127.0.0.1:0", 0, 65535,
 	  "[osd.N] messenger address HOST:PORT (port 0: any, see --addr-file)"),
 	K(host, BS_CONF_STR, NULL, 0, 0,

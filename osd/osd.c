@@ -549,8 +549,8 @@ int osd_mkfs(struct osd *osd, struct bs_error *err)
 
 	if (!stat(path, &st) && S_ISBLK(st.st_mode))
 		size = 0;	/* all of the device */
-	ret = store_mkfs_journal(path, osd->conf.meta_dir, size,
-				 osd->conf.journal_size, err);
+	ret = store_mkfs_zero(path, osd->conf.meta_dir, size,
+			      osd->conf.journal_size, osd->conf.mkfs_zero, err);
 	if (ret)
 		return bs_error_prefix(err, "%s: mkfs: ", osd->name);
 	bs_notice("formatted %s (metadata in %s)", path,

@@ -77,6 +77,7 @@ struct osd_conf {
 	char *data_path, *meta_dir;
 	uint64_t osd_size;
 	uint64_t journal_size;		/* bytes, --mkfs only; 0: auto */
+	bool mkfs_zero;			/* --mkfs writes the whole file */
 	char *addr;
 	char *host, *rack, *site;
 	uint64_t weight;

@@ -14,9 +14,10 @@ usage()
 	cat <<EOF
 Usage:
   $prog start   --dir DIR [--mons N] [--osds N] [--osd-size SIZE]
-                          [--hosts H] [--port-base P] [--wait SECONDS]
-                          [--set KEY=VALUE]...
-  $prog add-osd --dir DIR [--host NAME] [--osd-size SIZE] [--wait SECONDS]
+                          [--mkfs-zero] [--hosts H] [--port-base P]
+                          [--wait SECONDS] [--set KEY=VALUE]...
+  $prog add-osd --dir DIR [--host NAME] [--osd-size SIZE] [--mkfs-zero]
+                          [--wait SECONDS]
   $prog stop    --dir DIR [--timeout SECONDS] [NAME...]
   $prog kill    --dir DIR NAME...
   $prog revive  --dir DIR [--wait SECONDS] NAME...
@@ -35,6 +36,8 @@ start   writes DIR/basalt.conf (first time only: a DIR that already holds a
         --osd-size, default 1G, allocated in full) and DIR/osd.N.meta.  Each OSD is
         its own host (host-N) unless --hosts H spreads them over H hosts
         (osd.N on host-(N mod H)).  --set KEY=VALUE adds a [global] key.
+        --mkfs-zero sets mkfs_zero in each new [osd.N]: the data file is
+        written with zeroes at format time (benchmarks; docs/osd.md).
         Default: 3 mons, 0 osds.
 add-osd creates an OSD id in the map ('basalt osd add': the lowest free
         one), formats and starts it in a running cluster, on its own host
@@ -78,6 +81,7 @@ dir=
 mons=3
 osds=0
 osd_size=
+mkfs_zero=
 hosts=
 osd_host=
 port_base=
@@ -91,6 +95,7 @@ while [ $# -gt 0 ]; do
 	--mons) mons=${2:?--mons needs a value}; shift 2 ;;
 	--osds) osds=${2:?--osds needs a value}; shift 2 ;;
 	--osd-size) osd_size=${2:?--osd-size needs a value}; shift 2 ;;
+	--mkfs-zero) mkfs_zero=1; shift ;;
 	--hosts) hosts=${2:?--hosts needs a value}; shift 2 ;;
 	--host) osd_host=${2:?--host needs a value}; shift 2 ;;
 	--set) sets+=("${2:?--set needs KEY=VALUE}"); shift 2 ;;
@@ -453,6 +458,7 @@ osd_section()
 	echo "data_path = $dir/osd.$1.data"
 	echo "meta_dir = $dir/osd.$1.meta"
 	echo "osd_size = $4"
+	[ -z "$mkfs_zero" ] || echo "mkfs_zero = true"
 }
 
 write_conf()

@@ -88,6 +88,34 @@ static bool journal_layout(struct store_super *sb, uint64_t size,
 int store_mkfs_journal(const char *path, const char *meta_dir, uint64_t size,
 		       uint64_t journal_size, struct bs_error *err)
 {
+	return store_mkfs_zero(path, meta_dir, size, journal_size, false, err);
+}
+
+/* Write zeroes over [@off, @end) of @fd: make the blocks written extents. */
+static int zero_fill(int fd, uint64_t off, uint64_t end)
+{
+	const size_t chunk = 4u << 20;
+	void *buf = bs_xcalloc(1, chunk);
+	int ret = 0;
+
+	while (off < end) {
+		size_t n = (size_t)BS_MIN((uint64_t)chunk, end - off);
+		ssize_t w = pwrite(fd, buf, n, (off_t)off);
+
+		if (w <= 0) {
+			ret = w < 0 ? -errno : -EIO;
+			break;
+		}
+		off += (uint64_t)w;
+	}
+	free(buf);
+	return ret;
+}
+
+int store_mkfs_zero(const char *path, const char *meta_dir, uint64_t size,
+		    uint64_t journal_size, bool zero_data,
+		    struct bs_error *err)
+{
 	struct store_super *sb = NULL;
 	struct meta *m = NULL;
 	uint8_t ident[META_IDENT_LEN], key = KEY_IDENT;
@@ -191,6 +219,16 @@ int store_mkfs_journal(const char *path, const char *meta_dir, uint64_t size,
 	meta_close(&m);
 	if (ret < 0)
 		goto out_close;
+	if (S_ISREG(st.st_mode)) {
+		/* the ring takes O_DSYNC writes from the first lap on */
+		ret = zero_fill(fd, sb->journal_off,
+				zero_data ? size :
+					    sb->journal_off + sb->journal_size);
+		if (ret < 0) {
+			bs_error_errno(err, ret, "cannot zero '%s'", path);
+			goto out_close;
+		}
+	}
 	if (pwrite(fd, sb, sizeof(*sb), 0) != (ssize_t)sizeof(*sb) ||
 	    fsync(fd) == -1) {
 		ret = bs_error_errno(err, -errno ? -errno : -EIO,

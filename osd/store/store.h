@@ -219,6 +219,16 @@ int store_mkfs(const char *path, const char *meta_dir, uint64_t size,
  */
 int store_mkfs_journal(const char *path, const char *meta_dir, uint64_t size,
 		       uint64_t journal_size, struct bs_error *err);
+/*
+ * store_mkfs_journal(); with @zero_data, a regular file's data area is
+ * written with zeroes too (its journal ring always is): ext4 allocates a
+ * file as unwritten extents, and the first write to each block then costs
+ * an extent conversion whose metadata the next O_DSYNC journal write must
+ * write synchronously.
+ */
+int store_mkfs_zero(const char *path, const char *meta_dir, uint64_t size,
+		    uint64_t journal_size, bool zero_data,
+		    struct bs_error *err);
 
 /*
  * Open a store made by store_mkfs() for use from @loop's thread: checks the

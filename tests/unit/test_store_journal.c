@@ -7,7 +7,8 @@
  * replay: every acknowledged write back, a torn last record ignored,
  * records across the ring's wrap, deletes and discards between journaled
  * writes.  Also: a full ring makes writes wait, never fail; reads see
- * journaled writes before their commit.
+ * journaled writes before their commit.  mkfs leaves no unwritten extent
+ * in the ring (nor, asked to, in the whole file).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -348,6 +352,85 @@ static void test_store_journal_delete_discard_over_journal(void **state)
 	assert_int_equal(st.size, 4096);
 }
 
+/*
+ * Does [@off, @end) of @path hold an unwritten extent (1), none (0), or
+ * can the filesystem not tell (-1: no FIEMAP, e.g. tmpfs)?
+ */
+static int has_unwritten(const char *path, uint64_t off, uint64_t end)
+{
+	const unsigned n = 64;
+	struct fiemap *fm = calloc(1, sizeof(*fm) +
+					  n * sizeof(struct fiemap_extent));
+	int fd = open(path, O_RDONLY), ret = 0;
+	unsigned i, k;
+
+	assert_true(fd >= 0 && fm);
+	for (k = 0; off < end && k < 100000; k++) {
+		memset(fm, 0, sizeof(*fm));
+		fm->fm_start = off;
+		fm->fm_length = end - off;
+		fm->fm_flags = FIEMAP_FLAG_SYNC;
+		fm->fm_extent_count = n;
+		if (ioctl(fd, FS_IOC_FIEMAP, fm) == -1) {
+			ret = -1;
+			break;
+		}
+		if (!fm->fm_mapped_extents)
+			break;
+		for (i = 0; i < fm->fm_mapped_extents; i++) {
+			struct fiemap_extent *e = &fm->fm_extents[i];
+
+			if ((e->fe_flags & FIEMAP_EXTENT_UNWRITTEN) &&
+			    e->fe_logical < end &&
+			    e->fe_logical + e->fe_length > off)
+				ret = 1;
+		}
+		i = fm->fm_mapped_extents - 1;
+		if (ret || (fm->fm_extents[i].fe_flags & FIEMAP_EXTENT_LAST))
+			break;
+		off = fm->fm_extents[i].fe_logical +
+		      fm->fm_extents[i].fe_length;
+	}
+	close(fd);
+	free(fm);
+	return ret;
+}
+
+static void read_sb(const char *path, struct store_super *sb)
+{
+	int fd = open(path, O_RDONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, sb, sizeof(*sb), 0), sizeof(*sb));
+	close(fd);
+}
+
+static void test_store_journal_mkfs_writes_ring(void **state)
+{
+	struct ts *t = *state;
+	struct bs_error err = { 0 };
+	struct store_super sb;
+	char path[sizeof(t->path) + 8], meta[sizeof(t->meta) + 8];
+	int r;
+
+	read_sb(t->path, &sb);
+	r = has_unwritten(t->path, sb.journal_off,
+			  sb.journal_off + sb.journal_size);
+	if (r < 0)
+		skip();
+	assert_int_equal(r, 0);	/* O_DSYNC records cost no extent change */
+
+	/* zero_data: every block of the file is written */
+	snprintf(path, sizeof(path), "%s.z", t->path);
+	snprintf(meta, sizeof(meta), "%s.z", t->meta);
+	assert_int_equal(store_mkfs_zero(path, meta, SMALL_SIZE, 0, true,
+					 &err), 0);
+	read_sb(path, &sb);
+	assert_int_equal(has_unwritten(path, sb.journal_off, sb.size), 0);
+	unlink(path);
+	ts_rmdir(meta);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -368,6 +451,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_store_journal_delete_discard_over_journal, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_store_journal_mkfs_writes_ring, setup, teardown),
 	};
 
 	bs_log_init("test_store_journal", BS_LOG_WARNING);
