@@ -445,10 +445,8 @@ static void client_read_done(struct ec_io *io, int res)
 	r.version = io->version;
 	iov.iov_base = io->rbuf;
 	iov.iov_len = op->len;
-	op_settle(op);
-	op->reply_busy = true;
-	bs_conn_reply(op->conn, op->msg, BS_MSG_OSD_OP_REPLY, &r.base, &iov, 1,
-		      op_reply_released, op);
+	op_reply_zc(op, BS_MSG_OSD_OP_REPLY, &r.base, &iov, 1,
+		    op_reply_released);
 }
 
 /* The object's blob at its authoritative version into io->meta; 0 if so. */
@@ -921,11 +919,9 @@ static void member_read_done(struct store_op *sop, int res)
 	}
 	iov.iov_base = op->buf;
 	iov.iov_len = op->len;
-	op_settle(op);
-	op->reply_busy = true;
 	/* EC_READ_REPLY, or OSD_SHARD_READ_REPLY for a tool */
-	bs_conn_reply(op->conn, op->msg, (uint16_t)(op->msg->hdr.type + 50),
-		      &r.base, &iov, 1, op_reply_released, op);
+	op_reply_zc(op, (uint16_t)(op->msg->hdr.type + 50), &r.base, &iov, 1,
+		    op_reply_released);
 	free(meta);
 }
 

@@ -407,10 +407,8 @@ static void pull_reply(struct osd_op *op, uint64_t version)
 	r.size = w->size;
 	r.n_extents = w->n_ranges;
 	r.extents = extp;
-	op_settle(op);
-	op->reply_busy = true;
-	bs_conn_reply(op->conn, op->msg, BS_MSG_PG_PULL_REPLY, &r.base, iov,
-		      (unsigned)w->n_ranges, pull_released, op);
+	op_reply_zc(op, BS_MSG_PG_PULL_REPLY, &r.base, iov,
+		    (unsigned)w->n_ranges, pull_released);
 	free(iov);
 	free(extp);
 	free(ext);

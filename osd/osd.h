@@ -510,6 +510,14 @@ struct osd_op *op_new(struct osd *osd, struct bs_conn *conn,
 void op_maybe_free(struct osd_op *op);
 /* bs_release_fn for zero-copy replies: the reply's data left the op. */
 void op_reply_released(void *opaque);
+/*
+ * Reply to @op with @data sent from the op's own buffers (zero copy).  The
+ * op settles first, as @release may run inside the reply, and is freed
+ * once @release (op_reply_released, or one that calls op_maybe_free) ran.
+ */
+void op_reply_zc(struct osd_op *op, uint16_t type,
+		 const ProtobufCMessage *body, const struct iovec *data,
+		 unsigned ndata, bs_release_fn *release);
 /* Replied: leave every list, release the object (no free yet). */
 void op_settle(struct osd_op *op);
 /* Replied (successfully): leave every list, release, maybe free. */

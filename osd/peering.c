@@ -568,19 +568,34 @@ static void activate_local_cb(struct store_op *sop, int res)
 
 static void activate_next(struct osd *osd, struct pg *pg, unsigned idx);
 
+/*
+ * A peering call whose reply body is not needed is over: free @c and
+ * @reply; true (and one call fewer pending) if its PG has not moved on.
+ */
+static bool pcall_end(struct pcall *c, struct bs_msg *reply, unsigned *idx)
+{
+	struct osd *osd = c->osd;
+	struct pg *pg = c->pg;
+	bool current = !osd->stopping && c->gen == pg->gen;
+
+	*idx = c->idx;
+	bs_msg_free(reply);
+	free(c);
+	if (current)
+		pg->pending--;
+	return current;
+}
+
 static void activate_cb(void *opaque, int res, struct bs_msg *reply)
 {
 	struct pcall *c = opaque;
 	struct osd *osd = c->osd;
 	struct pg *pg = c->pg;
-	unsigned idx = c->idx, gen = c->gen;
+	unsigned idx;
 	char name[32];
 
-	bs_msg_free(reply);
-	free(c);
-	if (osd->stopping || gen != pg->gen)
+	if (!pcall_end(c, reply, &idx))
 		return;
-	pg->pending--;
 	if (res) {
 		bs_warn_rl(&osd->rl, "pg %s: osd.%d did not take the activation: %s",
 			   pgn(pg, name, sizeof(name)), pg->peers[idx].osd,
@@ -848,14 +863,11 @@ static void rollback_cb(void *opaque, int res, struct bs_msg *reply)
 	struct pcall *c = opaque;
 	struct osd *osd = c->osd;
 	struct pg *pg = c->pg;
-	unsigned idx = c->idx, gen = c->gen;
+	unsigned idx;
 	char name[32];
 
-	bs_msg_free(reply);
-	free(c);
-	if (osd->stopping || gen != pg->gen)
+	if (!pcall_end(c, reply, &idx))
 		return;
-	pg->pending--;
 	if (res) {
 		bs_warn_rl(&osd->rl, "pg %s: osd.%d did not roll back its torn shards: %s",
 			   pgn(pg, name, sizeof(name)), pg->peers[idx].osd,

@@ -68,6 +68,16 @@ void op_reply_released(void *opaque)
 	op_maybe_free(op);
 }
 
+void op_reply_zc(struct osd_op *op, uint16_t type,
+		 const ProtobufCMessage *body, const struct iovec *data,
+		 unsigned ndata, bs_release_fn *release)
+{
+	op_settle(op);
+	op->reply_busy = true;
+	bs_conn_reply(op->conn, op->msg, type, body, data, ndata, release,
+		      op);
+}
+
 void op_maybe_free(struct osd_op *op)
 {
 	struct osd *osd = op->osd;
@@ -328,11 +338,8 @@ static void read_done(struct store_op *sop, int res)
 	r.version = sop->version;
 	iov.iov_base = op->buf;
 	iov.iov_len = op->len;
-	/* the release may run inside bs_conn_reply(): settle first */
-	op_settle(op);
-	op->reply_busy = true;
-	bs_conn_reply(op->conn, op->msg, BS_MSG_OSD_OP_REPLY, &r.base, &iov, 1,
-		      op_reply_released, op);
+	op_reply_zc(op, BS_MSG_OSD_OP_REPLY, &r.base, &iov, 1,
+		    op_reply_released);
 }
 
 static void primary_read(struct osd_op *op)
